@@ -1,0 +1,1 @@
+"""WSFC semantics, pure and deterministic. Imports nothing else of clusterstack."""

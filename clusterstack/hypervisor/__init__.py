@@ -1,0 +1,1 @@
+"""The driver seam between the management server and Hyper-V failover clusters."""

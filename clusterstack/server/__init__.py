@@ -1,0 +1,1 @@
+"""The management server: CloudStack API, database, jobs, orchestration, console."""
