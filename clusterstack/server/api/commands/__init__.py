@@ -1,1 +1,1 @@
-"""server/api/commands"""
+"""API commands, one module per area; every module here is imported by registry.load_commands()."""

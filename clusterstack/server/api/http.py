@@ -1,0 +1,51 @@
+"""The HTTP face of the API: GET and form POST on /client/api, JSON or XML, status = errorcode."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from clusterstack.server.api.dispatch import ApiAnswer, Dispatcher
+from clusterstack.server.api.responses import render_json, render_xml
+
+SESSION_COOKIES = ("JSESSIONID", "sessionkey")
+
+
+async def _request_params(request: Request) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, value)
+    if request.method == "POST":
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            for key, value in form.multi_items():
+                if isinstance(value, str):
+                    params.setdefault(key, value)
+    return params
+
+
+def render(answer: ApiAnswer, response_format: str) -> Response:
+    if response_format == "json":
+        body, media_type = render_json(answer.command, answer.payload), "application/json;charset=UTF-8"
+    else:
+        body, media_type = render_xml(answer.command, answer.payload), "text/xml;charset=UTF-8"
+    response = Response(body, status_code=answer.status, media_type=media_type)
+    for name, value in answer.cookies.items():
+        response.set_cookie(name, value, path="/client", httponly=name == "JSESSIONID", samesite="lax")
+    for name in answer.clear_cookies:
+        response.delete_cookie(name, path="/client")
+    return response
+
+
+def api_endpoint(dispatcher: Dispatcher):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request) -> Response:
+        params = await _request_params(request)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        cookies = dict(request.cookies)
+        answer = await run_in_threadpool(dispatcher.handle, params, headers, cookies)
+        response_format = next((v for k, v in params.items() if k.lower() == "response"), "xml").lower()
+        return render(answer, response_format)
+
+    return endpoint
