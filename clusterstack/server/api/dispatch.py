@@ -112,7 +112,7 @@ class Dispatcher:
             return self._verify_signature(db, params, lowered)
         session_key = lowered.get("sessionkey") or headers.get("sessionkey")
         if session_key:
-            caller = authentication.caller_for_session(db, session_key)
+            caller = authentication.caller_for_session(db, self.server, session_key)
             if caller is not None:
                 return caller
         raise errors.unauthorized()
@@ -131,7 +131,7 @@ class Dispatcher:
             ahead = get_setting(db, SIGNATURE_MAX_AHEAD)
             if ahead and expires - now > timedelta(minutes=ahead):
                 raise errors.unauthorized(f"expires is more than {ahead} minutes ahead")
-        found = authentication.caller_for_api_key(db, api_key)
+        found = authentication.caller_for_api_key(db, self.server, api_key)
         if found is None:
             raise errors.unauthorized()
         caller, secret = found
