@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:22:43.491989
+Create Date: 2026-11-25 02:30:54.537365
 """
 
 from __future__ import annotations
@@ -145,6 +145,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_account_uuid"), ["uuid"], unique=True)
 
     op.create_table(
+        "data_center",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("description", sa.String(length=255), nullable=True),
+        sa.Column("network_type", sa.String(length=16), nullable=False),
+        sa.Column("allocation_state", sa.String(length=16), nullable=False),
+        sa.Column("dns1", sa.String(length=255), nullable=False),
+        sa.Column("dns2", sa.String(length=255), nullable=True),
+        sa.Column("ip6_dns1", sa.String(length=255), nullable=True),
+        sa.Column("ip6_dns2", sa.String(length=255), nullable=True),
+        sa.Column("internal_dns1", sa.String(length=255), nullable=False),
+        sa.Column("internal_dns2", sa.String(length=255), nullable=True),
+        sa.Column("guest_cidr", sa.String(length=64), nullable=True),
+        sa.Column("network_domain", sa.String(length=255), nullable=True),
+        sa.Column("domain_id", sa.Integer(), nullable=True),
+        sa.Column("local_storage_enabled", sa.Boolean(), nullable=False),
+        sa.Column("security_group_enabled", sa.Boolean(), nullable=False),
+        sa.Column("zone_token", sa.String(length=255), nullable=False),
+        sa.Column("sort_key", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["domain_id"],
+            ["domain.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("data_center", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_data_center_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_data_center_uuid"), ["uuid"], unique=True)
+
+    op.create_table(
         "role_permissions",
         sa.Column("role_id", sa.Integer(), nullable=False),
         sa.Column("rule", sa.String(length=255), nullable=False),
@@ -162,6 +195,30 @@ def upgrade() -> None:
     with op.batch_alter_table("role_permissions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_role_permissions_role_id"), ["role_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_role_permissions_uuid"), ["uuid"], unique=True)
+
+    op.create_table(
+        "host_pod_ref",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("zone_id", sa.Integer(), nullable=False),
+        sa.Column("gateway", sa.String(length=255), nullable=False),
+        sa.Column("netmask", sa.String(length=255), nullable=False),
+        sa.Column("start_ip", sa.String(length=64), nullable=False),
+        sa.Column("end_ip", sa.String(length=64), nullable=False),
+        sa.Column("allocation_state", sa.String(length=16), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["zone_id"],
+            ["data_center.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("host_pod_ref", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_host_pod_ref_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_host_pod_ref_uuid"), ["uuid"], unique=True)
+        batch_op.create_index(batch_op.f("ix_host_pod_ref_zone_id"), ["zone_id"], unique=False)
 
     op.create_table(
         "user",
@@ -194,22 +251,217 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_user_username"), ["username"], unique=False)
         batch_op.create_index(batch_op.f("ix_user_uuid"), ["uuid"], unique=True)
 
+    op.create_table(
+        "cluster",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("zone_id", sa.Integer(), nullable=False),
+        sa.Column("pod_id", sa.Integer(), nullable=False),
+        sa.Column("hypervisor_type", sa.String(length=32), nullable=False),
+        sa.Column("cluster_type", sa.String(length=32), nullable=False),
+        sa.Column("allocation_state", sa.String(length=16), nullable=False),
+        sa.Column("managed_state", sa.String(length=32), nullable=False),
+        sa.Column("cpu_overcommit_ratio", sa.Float(), nullable=False),
+        sa.Column("memory_overcommit_ratio", sa.Float(), nullable=False),
+        sa.Column("failover_address", sa.String(length=255), nullable=True),
+        sa.Column("failover_name", sa.String(length=255), nullable=True),
+        sa.Column("quorate", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["pod_id"],
+            ["host_pod_ref.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["zone_id"],
+            ["data_center.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("cluster", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cluster_failover_name"), ["failover_name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cluster_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cluster_pod_id"), ["pod_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cluster_uuid"), ["uuid"], unique=True)
+        batch_op.create_index(batch_op.f("ix_cluster_zone_id"), ["zone_id"], unique=False)
+
+    op.create_table(
+        "login_session",
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("last_access", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key_hash"),
+    )
+    with op.batch_alter_table("login_session", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_login_session_last_access"), ["last_access"], unique=False)
+        batch_op.create_index(batch_op.f("ix_login_session_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_login_session_uuid"), ["uuid"], unique=True)
+
+    op.create_table(
+        "host",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("resource_state", sa.String(length=32), nullable=False),
+        sa.Column("zone_id", sa.Integer(), nullable=False),
+        sa.Column("pod_id", sa.Integer(), nullable=False),
+        sa.Column("cluster_id", sa.Integer(), nullable=False),
+        sa.Column("hypervisor_type", sa.String(length=32), nullable=False),
+        sa.Column("hypervisor_version", sa.String(length=64), nullable=True),
+        sa.Column("private_ip_address", sa.String(length=255), nullable=True),
+        sa.Column("url", sa.String(length=255), nullable=True),
+        sa.Column("node_name", sa.String(length=255), nullable=False),
+        sa.Column("cpus", sa.Integer(), nullable=False),
+        sa.Column("cpu_speed", sa.Integer(), nullable=False),
+        sa.Column("total_memory", sa.BigInteger(), nullable=False),
+        sa.Column("cpu_allocated", sa.BigInteger(), nullable=False),
+        sa.Column("memory_allocated", sa.BigInteger(), nullable=False),
+        sa.Column("cpu_used_percent", sa.Float(), nullable=False),
+        sa.Column("memory_used", sa.BigInteger(), nullable=False),
+        sa.Column("host_tags", sa.Text(), nullable=False),
+        sa.Column("os_category_id", sa.Integer(), nullable=True),
+        sa.Column("annotation", sa.Text(), nullable=True),
+        sa.Column("last_pinged", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.Column("disconnected", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.Column("mgmt_server_id", sa.String(length=64), nullable=True),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["cluster_id"],
+            ["cluster.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["pod_id"],
+            ["host_pod_ref.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["zone_id"],
+            ["data_center.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("host", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_host_cluster_id"), ["cluster_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_host_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_host_node_name"), ["node_name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_host_pod_id"), ["pod_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_host_uuid"), ["uuid"], unique=True)
+        batch_op.create_index(batch_op.f("ix_host_zone_id"), ["zone_id"], unique=False)
+
+    op.create_table(
+        "storage_pool",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("pool_type", sa.String(length=32), nullable=False),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("zone_id", sa.Integer(), nullable=False),
+        sa.Column("pod_id", sa.Integer(), nullable=True),
+        sa.Column("cluster_id", sa.Integer(), nullable=True),
+        sa.Column("hypervisor", sa.String(length=32), nullable=True),
+        sa.Column("host_address", sa.String(length=255), nullable=False),
+        sa.Column("path", sa.String(length=255), nullable=False),
+        sa.Column("url", sa.String(length=1024), nullable=False),
+        sa.Column("provider", sa.String(length=64), nullable=False),
+        sa.Column("capacity_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("used_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("allocated_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("capacity_iops", sa.BigInteger(), nullable=True),
+        sa.Column("storage_tags", sa.Text(), nullable=False),
+        sa.Column("is_tag_a_rule", sa.Boolean(), nullable=False),
+        sa.Column("managed", sa.Boolean(), nullable=False),
+        sa.Column("details", sa.Text(), nullable=True),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["cluster_id"],
+            ["cluster.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["pod_id"],
+            ["host_pod_ref.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["zone_id"],
+            ["data_center.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("storage_pool", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_storage_pool_cluster_id"), ["cluster_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_storage_pool_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_storage_pool_pod_id"), ["pod_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_storage_pool_uuid"), ["uuid"], unique=True)
+        batch_op.create_index(batch_op.f("ix_storage_pool_zone_id"), ["zone_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("storage_pool", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_storage_pool_zone_id"))
+        batch_op.drop_index(batch_op.f("ix_storage_pool_uuid"))
+        batch_op.drop_index(batch_op.f("ix_storage_pool_pod_id"))
+        batch_op.drop_index(batch_op.f("ix_storage_pool_name"))
+        batch_op.drop_index(batch_op.f("ix_storage_pool_cluster_id"))
+
+    op.drop_table("storage_pool")
+    with op.batch_alter_table("host", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_host_zone_id"))
+        batch_op.drop_index(batch_op.f("ix_host_uuid"))
+        batch_op.drop_index(batch_op.f("ix_host_pod_id"))
+        batch_op.drop_index(batch_op.f("ix_host_node_name"))
+        batch_op.drop_index(batch_op.f("ix_host_name"))
+        batch_op.drop_index(batch_op.f("ix_host_cluster_id"))
+
+    op.drop_table("host")
+    with op.batch_alter_table("login_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_session_uuid"))
+        batch_op.drop_index(batch_op.f("ix_login_session_user_id"))
+        batch_op.drop_index(batch_op.f("ix_login_session_last_access"))
+
+    op.drop_table("login_session")
+    with op.batch_alter_table("cluster", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cluster_zone_id"))
+        batch_op.drop_index(batch_op.f("ix_cluster_uuid"))
+        batch_op.drop_index(batch_op.f("ix_cluster_pod_id"))
+        batch_op.drop_index(batch_op.f("ix_cluster_name"))
+        batch_op.drop_index(batch_op.f("ix_cluster_failover_name"))
+
+    op.drop_table("cluster")
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_uuid"))
         batch_op.drop_index(batch_op.f("ix_user_username"))
         batch_op.drop_index(batch_op.f("ix_user_account_id"))
 
     op.drop_table("user")
+    with op.batch_alter_table("host_pod_ref", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_host_pod_ref_zone_id"))
+        batch_op.drop_index(batch_op.f("ix_host_pod_ref_uuid"))
+        batch_op.drop_index(batch_op.f("ix_host_pod_ref_name"))
+
+    op.drop_table("host_pod_ref")
     with op.batch_alter_table("role_permissions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_role_permissions_uuid"))
         batch_op.drop_index(batch_op.f("ix_role_permissions_role_id"))
 
     op.drop_table("role_permissions")
+    with op.batch_alter_table("data_center", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_data_center_uuid"))
+        batch_op.drop_index(batch_op.f("ix_data_center_name"))
+
+    op.drop_table("data_center")
     with op.batch_alter_table("account", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_account_uuid"))
         batch_op.drop_index(batch_op.f("ix_account_name"))

@@ -1,0 +1,1 @@
+"""Identity and access: domains, accounts, users, roles, passwords, API keys and login sessions."""
