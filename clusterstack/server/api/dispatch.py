@@ -22,6 +22,7 @@ from clusterstack.server.api.registry import ApiCommand, find_command
 from clusterstack.server.api.responses import error_payload, payload_of
 from clusterstack.server.api.signing import parse_expires, signature_matches
 from clusterstack.server.identity import authentication
+from clusterstack.server.logging_setup import log_context
 from clusterstack.server.metrics import API_LATENCY, API_REQUESTS
 from clusterstack.server.settings import define_setting
 from clusterstack.server.settings import get as get_setting
@@ -58,16 +59,18 @@ class Dispatcher:
     def handle(self, params: dict[str, str], headers: dict[str, str], cookies: dict[str, str]) -> ApiAnswer:
         started = time.perf_counter()
         command_name = params.get("command", "")
-        answer = self._handle(command_name, params, headers, cookies)
+        request_id = uuid.uuid4().hex[:8]
+        with log_context(request_id):
+            answer = self._handle(command_name, request_id, params, headers, cookies)
         label = answer.command.lower() if find_command(answer.command) else "unknown"
         API_REQUESTS.labels(label, str(answer.status)).inc()
         API_LATENCY.labels(label).observe(time.perf_counter() - started)
         return answer
 
     def _handle(
-        self, command_name: str, params: dict[str, str], headers: dict[str, str], cookies: dict[str, str]
+        self, command_name: str, request_id: str, params: dict[str, str], headers: dict[str, str],
+        cookies: dict[str, str],
     ) -> ApiAnswer:
-        request_id = uuid.uuid4().hex[:8]
         command = find_command(command_name) if command_name else None
         reply_as = command.name if command else (command_name or "api")
         try:
@@ -84,10 +87,10 @@ class Dispatcher:
                 return ApiAnswer(200, command.name, payload, ctx.response_cookies, ctx.clear_cookies)
         except ApiError as err:
             if err.errorcode >= 500:
-                log.warning("(logid:%s) %s failed: %s", request_id, reply_as, err.text)
+                log.warning("%s failed: %s", reply_as, err.text)
             return error_answer(reply_as, err)
         except Exception:
-            log.exception("(logid:%s) unexpected error executing %s", request_id, reply_as)
+            log.exception("unexpected error executing %s", reply_as)
             return error_answer(reply_as, errors.internal_error(INTERNAL_ERROR_TEXT))
 
     def _run(
