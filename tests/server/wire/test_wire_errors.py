@@ -1,0 +1,85 @@
+"""CloudStack's error envelope: HTTP status = errorcode, cserrorcode, errortext a person can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wire_client import ApiCaller
+
+from clusterstack.server.api.errors import UNKNOWN_COMMAND_TEXT
+from clusterstack.server.api.registry import ADMIN, api_command, find_command
+
+FAILING_COMMAND = "failForWireTest"
+SECRET_DETAIL = "disk on fire at /srv/secret-path"
+
+
+def _register_failing_command() -> None:
+    """A test-only command whose handler fails the way a bug would (it is never part of the product)."""
+    if find_command(FAILING_COMMAND) is None:
+
+        @api_command(FAILING_COMMAND, description="test only: fails with an unexpected exception", roles=ADMIN)
+        def fail(ctx: Any, p: dict[str, Any]) -> dict[str, Any]:
+            raise RuntimeError(SECRET_DETAIL)
+
+
+def test_unknown_command_is_432_with_cloudstacks_text(api_on: ApiCaller) -> None:
+    response = api_on.get("noSuchCommand", response="json")
+    assert response.status_code == 432
+    body = response.json()["nosuchcommandresponse"]
+    assert body == {"uuidList": [], "errorcode": 432, "cserrorcode": 9999, "errortext": UNKNOWN_COMMAND_TEXT}
+    assert UNKNOWN_COMMAND_TEXT == "The given command does not exist or it is not available for user"
+
+
+def test_unknown_command_in_xml(api: ApiCaller) -> None:
+    response = api.get("noSuchCommand")
+    assert response.status_code == 432
+    assert "<errorcode>432</errorcode>" in response.text
+    assert f"<errortext>{UNKNOWN_COMMAND_TEXT}</errortext>" in response.text
+
+
+def test_missing_parameter_is_431_with_4350_naming_it(api_on: ApiCaller) -> None:
+    status, body = api_on.json("getCloudIdentifier")
+    assert status == 431
+    assert body["errorcode"] == 431 and body["cserrorcode"] == 4350
+    assert "userid" in body["errortext"]
+    assert body["errortext"] == "Unable to execute API command getcloudidentifier due to missing parameter userid"
+
+
+def test_malformed_parameter_is_431_naming_it(api: ApiCaller) -> None:
+    status, body = api.json("listZones", id="not-a-uuid")
+    assert status == 431 and body["cserrorcode"] == 4350
+    assert "id" in body["errortext"] and "not-a-uuid" in body["errortext"]
+    status, body = api.json("listZones", page="two", pagesize=5)
+    assert status == 431 and "page" in body["errortext"]
+
+
+def test_a_refused_create_changes_nothing(api_on: ApiCaller) -> None:
+    status, body = api_on.json("createZone", name="half", networktype="Advanced")  # no dns1, internaldns1
+    assert status == 431, body
+    assert api_on.json("listZones") == (200, {})
+
+
+def test_internal_failure_is_530_without_a_stack_trace(api: ApiCaller) -> None:
+    _register_failing_command()
+    response = api.get(FAILING_COMMAND, response="json")
+    assert response.status_code == 530
+    body = response.json()["failforwiretestresponse"]
+    assert body["errorcode"] == 530 and body["cserrorcode"] == 4250
+    assert body["errortext"]
+    assert SECRET_DETAIL not in response.text
+    assert "Traceback" not in response.text and "RuntimeError" not in response.text
+    xml = api.get(FAILING_COMMAND)
+    assert xml.status_code == 530 and "Traceback" not in xml.text and SECRET_DETAIL not in xml.text
+
+
+def test_http_status_equals_errorcode_for_every_error(api: ApiCaller) -> None:
+    _register_failing_command()
+    answers = [
+        api.get("noSuchCommand", response="json"),
+        api.get("getCloudIdentifier", response="json"),
+        api.get(FAILING_COMMAND, response="json"),
+        ApiCaller(api.endpoint, "unknown", "x").get("listZones", response="json"),
+    ]
+    for response in answers:
+        [body] = response.json().values()
+        assert response.status_code == body["errorcode"], body

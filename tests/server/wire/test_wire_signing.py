@@ -1,0 +1,105 @@
+"""Signatures: v1 and v3 as CloudStack verifies them, in the variants real clients send."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import cs
+import pytest
+from wire_client import ApiCaller, java_style_signature, libcloud_style_signature
+
+from clusterstack.server import settings
+
+
+def _status(response: Any) -> int:
+    return response.status_code
+
+
+def test_v1_signature_without_expires_is_accepted(api: ApiCaller) -> None:
+    assert _status(api.get("listCapabilities", version=1)) == 200
+
+
+def test_v3_signature_is_accepted(api: ApiCaller) -> None:
+    assert _status(api.get("listCapabilities", version=3)) == 200
+
+
+def test_v3_with_past_expires_is_refused_with_401(api: ApiCaller) -> None:
+    response = api.get("listCapabilities", response="json", expires=timedelta(minutes=-1))
+    assert response.status_code == 401
+    error = response.json()["listcapabilitiesresponse"]
+    assert error["errorcode"] == 401
+
+
+def test_v3_without_expires_is_refused(api: ApiCaller) -> None:
+    params = {"command": "listCapabilities", "apiKey": api.key, "signatureVersion": "3", "response": "json"}
+    params["signature"] = java_style_signature(params, api.secret)
+    assert api.http.get(api.endpoint, params=params).status_code == 401
+
+
+def test_expires_too_far_ahead_is_refused_when_a_limit_is_set(live_server: Any, api: ApiCaller) -> None:
+    assert _status(api.get("listCapabilities", expires=timedelta(hours=5))) == 200  # no limit by default
+    with live_server.state.database.session() as db:
+        settings.put(db, "api.signature.max.ahead.minutes", "15")
+    assert _status(api.get("listCapabilities", expires=timedelta(minutes=60))) == 401
+    assert _status(api.get("listCapabilities", expires=timedelta(minutes=10))) == 200
+
+
+def test_a_tampered_parameter_fails_the_signature(api: ApiCaller) -> None:
+    params = api.signed_params("listZones", name="a")
+    params["name"] = "b"
+    assert api.http.get(api.endpoint, params=params).status_code == 401
+
+
+def test_a_wrong_secret_is_401(api: ApiCaller) -> None:
+    wrong = ApiCaller(api.endpoint, api.key, api.secret[:-2] + "xx")
+    response = wrong.get("listCapabilities", response="json")
+    assert response.status_code == 401
+    body = response.json()["listcapabilitiesresponse"]
+    assert body["errorcode"] == 401 and body["errortext"]
+
+
+def test_an_unknown_api_key_is_401(api: ApiCaller) -> None:
+    stranger = ApiCaller(api.endpoint, "no-such-key", api.secret)
+    assert _status(stranger.get("listCapabilities")) == 401
+
+
+def test_no_credentials_at_all_is_401(api: ApiCaller) -> None:
+    response = api.http.get(api.endpoint, params={"command": "listZones", "response": "json"})
+    assert response.status_code == 401
+    assert response.json()["listzonesresponse"]["errorcode"] == 401
+
+
+@pytest.mark.parametrize("signer", [java_style_signature, libcloud_style_signature])
+def test_map_parameters_verify_with_either_bracket_encoding(api: ApiCaller, signer: Any) -> None:
+    params = {"tags[0].key": "team", "tags[0].value": "blue"}
+    response = api.get("listZones", signer=signer, **params)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("signer", [java_style_signature, libcloud_style_signature])
+def test_values_with_spaces_and_reserved_characters_verify(api: ApiCaller, signer: Any) -> None:
+    response = api.get("listZones", signer=signer, keyword="a b*c~d/e+f=g&h")
+    assert response.status_code == 200, response.text
+
+
+def test_signature_verifies_for_a_form_post(api: ApiCaller) -> None:
+    assert api.post("listZones", keyword="x y").status_code == 200
+
+
+def test_cs_client_signs_v3_by_default(live_server: Any) -> None:
+    client = live_server.cs()
+    assert client.listCapabilities()["capability"]["dynamicrolesenabled"] is True
+
+
+def test_cs_client_with_post_method(live_server: Any) -> None:
+    client = live_server.cs(method="post")
+    assert "capability" in client.listCapabilities()
+
+
+def test_cs_client_past_expires_is_refused(live_server: Any) -> None:
+    client = live_server.cs()
+    with pytest.raises(cs.CloudStackApiException) as refused:
+        client.listCapabilities(signatureVersion="3", expires="2001-01-01T00:00:00+0000")
+    assert refused.value.response.status_code == 401
+    assert refused.value.error["errorcode"] == 401
