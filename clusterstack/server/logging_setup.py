@@ -33,6 +33,10 @@ SECRET_NAMES = ("password", "currentpassword", "secretkey", "secret_key", "signa
                 "sessionid", "jsessionid", "privatekey", "token", "sig")
 
 
+# log4j's level names, as CloudStack's log shows them
+LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+
+
 @dataclass(frozen=True)
 class LogContext:
     ctx: str  # the request or job context id ("ctx-" is prepended when rendered)
@@ -109,7 +113,8 @@ class CloudStackFormatter(logging.Formatter):
             job = f" job-{bound.job}" if bound.job else ""
             thread, logid = f"{record.threadName}:ctx-{bound.ctx}{job}", bound.logid
         stamp = f"{self.formatTime(record, self.datefmt)},{int(record.msecs):03d}"
-        line = (f"{stamp} {record.levelname:<5} [{abbreviate(record.name)}] ({thread}) (logid:{logid}) "
+        level = LEVEL_NAMES.get(record.levelname, record.levelname)
+        line = (f"{stamp} {level:<5} [{abbreviate(record.name)}] ({thread}) (logid:{logid}) "
                 f"{record.getMessage()}")
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
