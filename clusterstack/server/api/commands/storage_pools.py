@@ -65,6 +65,11 @@ def register_presetup_check(check: PresetupCheck) -> None:
         _PRESETUP_CHECKS.append(check)
 
 
+def unregister_presetup_check(check: PresetupCheck) -> None:
+    if check in _PRESETUP_CHECKS:
+        _PRESETUP_CHECKS.remove(check)
+
+
 define_entity("storagepool", [
     ("id", "string", "the ID of the storage pool"),
     ("name", "string", "the name of the storage pool"),
