@@ -29,3 +29,7 @@ def needs_rehash(password_hash: str) -> bool:
         return _HASHER.check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
+
+
+# Verified against when a login names no existing user, so that a failed login costs the same either way.
+DUMMY_HASH = _HASHER.hash("no such user")

@@ -1,0 +1,170 @@
+"""login and logout: sessions for the console and for clients that do not sign requests.
+
+A session is a random sessionkey (stored only as its SHA-256) in the database, shared by every management
+server. The JSESSIONID and sessionkey cookies are set, but a cookie alone authenticates nothing: every call
+must carry the sessionkey as a parameter or header, as in CloudStack (this defeats cross-site requests).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+
+from clusterstack.server import events
+from clusterstack.server.api.context import CallContext
+from clusterstack.server.api.errors import ApiError, permission_denied
+from clusterstack.server.api.registry import ALL_ROLES, Param, api_command, define_entity
+from clusterstack.server.db.models.identity import Account, Domain, User
+from clusterstack.server.db.models.sessions import LoginSession
+from clusterstack.server.identity import passwords, scope
+from clusterstack.server.identity.authentication import SESSION_TIMEOUT, hash_session_key
+from clusterstack.server.settings import define_setting
+from clusterstack.server.settings import get as get_setting
+
+LOGIN_ATTEMPTS_ALLOWED = define_setting(
+    "incorrect.login.attempts.allowed", 5, "Advanced",
+    "Incorrect login attempts allowed before the user is disabled", minimum=1,
+)
+
+define_entity("login", [
+    ("username", "string", "Username"),
+    ("userid", "string", "User ID"),
+    ("domainid", "string", "Domain ID that the user belongs to"),
+    ("timeout", "integer", "the time period before the session has expired"),
+    ("account", "string", "the account name the user belongs to"),
+    ("firstname", "string", "first name of the user"),
+    ("lastname", "string", "last name of the user"),
+    ("type", "string", "the account type (admin, domain-admin, read-only-admin, user)"),
+    ("timezone", "string", "user time zone"),
+    ("timezoneoffset", "string", "user time zoneoffset"),
+    ("registered", "string", "Is user registered"),
+    ("sessionkey", "string", "Session key that can be passed in subsequent Query command calls"),
+])
+
+
+def login_failed(username: str) -> ApiError:
+    """One answer for every failure (unknown user, wrong password, wrong domain, disabled or locked)."""
+    return permission_denied(f"Failed to authenticate user {username}; please provide valid credentials")
+
+
+def _login_domain(ctx: CallContext, p: dict[str, Any]) -> Domain | None:
+    if "domainId" in p:
+        return ctx.db.scalar(select(Domain).where(Domain.uuid == p["domainId"], Domain.removed.is_(None)))
+    return scope.find_domain_by_path(ctx.db, p.get("domain", "/"))
+
+
+def _count_failure(ctx: CallContext, user_id: int) -> None:
+    """Count a wrong password in its own transaction (the request's is rolled back) and disable the user after
+    incorrect.login.attempts.allowed failures, as CloudStack does."""
+    with ctx.server.database.session() as db:
+        user = db.get(User, user_id, with_for_update=True)
+        if user is None:
+            return
+        user.login_attempts += 1
+        if user.login_attempts >= get_setting(db, LOGIN_ATTEMPTS_ALLOWED) and user.state == "enabled":
+            user.state = "disabled"
+            account = db.get(Account, user.account_id)
+            events.record_event(
+                db, "USER.DISABLE",
+                f"User {user.username} disabled after {user.login_attempts} incorrect login attempts",
+                events.Actor(user_id=user.id, account_id=user.account_id,
+                             domain_id=account.domain_id if account else None),
+                level="WARN", resource_type="User", resource_uuid=user.uuid, resource_name=user.username,
+            )
+
+
+ACCOUNT_TYPE_NAMES = {0: "USER", 1: "ADMIN", 2: "DOMAIN_ADMIN"}
+
+
+@api_command(
+    "login",
+    description="Logs a user into the CloudStack. A successful login attempt will generate a JSESSIONID cookie "
+    "value that can be passed in subsequent Query command calls until the \"logout\" command has been issued or "
+    "the session has expired.",
+    params=[
+        Param("username", required=True, description="Username"),
+        Param("password", required=True, description="Password"),
+        Param("domain", description="Path of the domain that the user belongs to. Example: domain=/com/cloud/"
+              "internal. If no domain is passed in, the ROOT (/) domain is assumed."),
+        Param("domainId", "uuid", description="The id of the domain that the user belongs to. If both domain and "
+              "domainId are passed in, \"domainId\" parameter takes precedence."),
+    ],
+    response="login",
+    roles=ALL_ROLES,
+    authenticated=False,
+)
+def login(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    username: str = p["username"]
+    domain = _login_domain(ctx, p)
+    if domain is None:
+        raise login_failed(username)
+    row = ctx.db.execute(
+        select(User, Account)
+        .join(Account, User.account_id == Account.id)
+        .where(User.username == username, Account.domain_id == domain.id, User.removed.is_(None),
+               Account.removed.is_(None))
+    ).first()
+    if row is None:
+        passwords.verify_password(passwords.DUMMY_HASH, p["password"])  # same work whether or not the user exists
+        raise login_failed(username)
+    user, account = row
+    if not passwords.verify_password(user.password_hash, p["password"]):
+        _count_failure(ctx, user.id)
+        raise login_failed(username)
+    if user.state != "enabled" or account.state != "enabled":
+        raise login_failed(username)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(p["password"])
+    user.login_attempts = 0
+    session_key = secrets.token_urlsafe(32)
+    session = LoginSession(key_hash=hash_session_key(session_key), user_id=user.id)
+    ctx.db.add(session)
+    ctx.db.flush()
+    events.record_event(
+        ctx.db, "USER.LOGIN", "user has logged in",
+        events.Actor(user_id=user.id, account_id=account.id, domain_id=domain.id),
+        resource_type="User", resource_uuid=user.uuid, resource_name=user.username,
+    )
+    ctx.response_cookies["JSESSIONID"] = session.uuid
+    ctx.response_cookies["sessionkey"] = session_key
+    timeout_minutes = get_setting(ctx.db, SESSION_TIMEOUT)
+    return {
+        "username": user.username,
+        "userid": user.uuid,
+        "domainid": domain.uuid,
+        "timeout": timeout_minutes * 60,
+        "account": account.name,
+        "firstname": user.firstname,
+        "lastname": user.lastname,
+        "type": ACCOUNT_TYPE_NAMES.get(account.type, "USER"),
+        "timezone": user.timezone,
+        "registered": "false",
+        "sessionkey": session_key,
+    }
+
+
+define_entity("logout", [("description", "string", "Response description")])
+
+
+@api_command(
+    "logout",
+    description="Logs out the user",
+    params=[],
+    response="logout",
+    roles=ALL_ROLES,
+)
+def logout(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    caller = ctx.user
+    if caller.session_key is not None:
+        session = ctx.db.scalar(
+            select(LoginSession).where(LoginSession.key_hash == hash_session_key(caller.session_key))
+        )
+        if session is not None:
+            ctx.db.delete(session)
+    events.record_event(ctx.db, "USER.LOGOUT", "user has logged out", caller.actor,
+                        resource_type="User", resource_uuid=caller.user_uuid, resource_name=caller.username)
+    ctx.clear_cookies.extend(["JSESSIONID", "sessionkey"])
+    return {"description": "success"}
+
