@@ -35,9 +35,14 @@ def clean(value: Any) -> Any:
 
 def payload_of(result: Any) -> dict[str, Any]:
     if isinstance(result, ListResponse):
-        if result.count == 0 and not result.items:
-            return {}
-        return {"count": result.count, result.entity: result.items}
+        # As CloudStack's ApiResponseSerializer: count only when non-zero, the entity only when non-empty
+        # (a page past the end answers {"count": N}).
+        payload: dict[str, Any] = {}
+        if result.count:
+            payload["count"] = result.count
+        if result.items:
+            payload[result.entity] = result.items
+        return payload
     if result is None:
         return {}
     if not isinstance(result, dict):

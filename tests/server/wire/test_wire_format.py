@@ -115,3 +115,13 @@ def test_xml_escapes_text(api: ApiCaller) -> None:
     zone = _zone(api, "a<b>&\"c'")
     root = ET.fromstring(api.get("listZones", id=zone["id"]).content)
     assert root.findtext("zone/name") == "a<b>&\"c'"
+
+
+def test_a_page_past_the_end_has_the_count_and_no_entity(api: ApiCaller) -> None:
+    for i in range(2):
+        _zone(api, f"few-{i}")
+    status, body = api.json("listZones", page=3, pagesize=2)
+    assert status == 200
+    assert body == {"count": 2}
+    root = ET.fromstring(api.get("listZones", page=3, pagesize=2).content)
+    assert root.findtext("count") == "2" and root.find("zone") is None
