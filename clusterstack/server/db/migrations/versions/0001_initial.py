@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:30:54.537365
+Create Date: 2026-11-25 02:37:58.765147
 """
 
 from __future__ import annotations
@@ -102,6 +102,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_event_uuid"), ["uuid"], unique=True)
 
     op.create_table(
+        "guest_os_category",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
+    with op.batch_alter_table("guest_os_category", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_guest_os_category_uuid"), ["uuid"], unique=True)
+
+    op.create_table(
         "roles",
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("role_type", sa.String(length=32), nullable=False),
@@ -178,6 +191,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_data_center_uuid"), ["uuid"], unique=True)
 
     op.create_table(
+        "guest_os",
+        sa.Column("category_id", sa.Integer(), nullable=False),
+        sa.Column("display_name", sa.String(length=255), nullable=False),
+        sa.Column("is_user_defined", sa.Boolean(), nullable=False),
+        sa.Column("for_display", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["category_id"],
+            ["guest_os_category.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("display_name"),
+    )
+    with op.batch_alter_table("guest_os", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_guest_os_category_id"), ["category_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_guest_os_uuid"), ["uuid"], unique=True)
+
+    op.create_table(
         "role_permissions",
         sa.Column("role_id", sa.Integer(), nullable=False),
         sa.Column("rule", sa.String(length=255), nullable=False),
@@ -195,6 +229,43 @@ def upgrade() -> None:
     with op.batch_alter_table("role_permissions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_role_permissions_role_id"), ["role_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_role_permissions_uuid"), ["uuid"], unique=True)
+
+    op.create_table(
+        "disk_offering",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("display_text", sa.String(length=4096), nullable=False),
+        sa.Column("disk_size", sa.BigInteger(), nullable=False),
+        sa.Column("customized", sa.Boolean(), nullable=False),
+        sa.Column("storage_type", sa.String(length=16), nullable=False),
+        sa.Column("provisioning_type", sa.String(length=16), nullable=False),
+        sa.Column("tags", sa.String(length=4096), nullable=True),
+        sa.Column("min_iops", sa.BigInteger(), nullable=True),
+        sa.Column("max_iops", sa.BigInteger(), nullable=True),
+        sa.Column("customized_iops", sa.Boolean(), nullable=False),
+        sa.Column("display_offering", sa.Boolean(), nullable=False),
+        sa.Column("domain_id", sa.Integer(), nullable=True),
+        sa.Column("zone_id", sa.Integer(), nullable=True),
+        sa.Column("sort_key", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["domain_id"],
+            ["domain.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["zone_id"],
+            ["data_center.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("disk_offering", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_disk_offering_domain_id"), ["domain_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_disk_offering_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_disk_offering_uuid"), ["uuid"], unique=True)
+        batch_op.create_index(batch_op.f("ix_disk_offering_zone_id"), ["zone_id"], unique=False)
 
     op.create_table(
         "host_pod_ref",
@@ -219,6 +290,92 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_host_pod_ref_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_host_pod_ref_uuid"), ["uuid"], unique=True)
         batch_op.create_index(batch_op.f("ix_host_pod_ref_zone_id"), ["zone_id"], unique=False)
+
+    op.create_table(
+        "resource_count",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("type", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.Column("domain_id", sa.Integer(), nullable=True),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("(account_id IS NULL) <> (domain_id IS NULL)", name="ck_resource_count_one_owner"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["account.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["domain_id"],
+            ["domain.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("type", "account_id", "domain_id", name="uq_resource_count_owner"),
+    )
+    with op.batch_alter_table("resource_count", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_resource_count_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_resource_count_domain_id"), ["domain_id"], unique=False)
+
+    op.create_table(
+        "resource_limit",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("type", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.Column("domain_id", sa.Integer(), nullable=True),
+        sa.Column("max", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("(account_id IS NULL) <> (domain_id IS NULL)", name="ck_resource_limit_one_owner"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["account.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["domain_id"],
+            ["domain.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("type", "account_id", "domain_id", name="uq_resource_limit_owner"),
+    )
+    with op.batch_alter_table("resource_limit", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_resource_limit_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_resource_limit_domain_id"), ["domain_id"], unique=False)
+
+    op.create_table(
+        "service_offering",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("display_text", sa.String(length=4096), nullable=False),
+        sa.Column("cpu", sa.Integer(), nullable=False),
+        sa.Column("speed", sa.Integer(), nullable=False),
+        sa.Column("ram_size", sa.Integer(), nullable=False),
+        sa.Column("storage_type", sa.String(length=16), nullable=False),
+        sa.Column("provisioning_type", sa.String(length=16), nullable=False),
+        sa.Column("offer_ha", sa.Boolean(), nullable=False),
+        sa.Column("limit_cpu_use", sa.Boolean(), nullable=False),
+        sa.Column("is_volatile", sa.Boolean(), nullable=False),
+        sa.Column("host_tag", sa.String(length=4096), nullable=True),
+        sa.Column("tags", sa.String(length=4096), nullable=True),
+        sa.Column("network_rate", sa.Integer(), nullable=True),
+        sa.Column("domain_id", sa.Integer(), nullable=True),
+        sa.Column("zone_id", sa.Integer(), nullable=True),
+        sa.Column("system_use", sa.Boolean(), nullable=False),
+        sa.Column("sort_key", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["domain_id"],
+            ["domain.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["zone_id"],
+            ["data_center.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("service_offering", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_service_offering_domain_id"), ["domain_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_service_offering_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_service_offering_uuid"), ["uuid"], unique=True)
+        batch_op.create_index(batch_op.f("ix_service_offering_zone_id"), ["zone_id"], unique=False)
 
     op.create_table(
         "user",
@@ -250,6 +407,64 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_user_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_user_username"), ["username"], unique=False)
         batch_op.create_index(batch_op.f("ix_user_uuid"), ["uuid"], unique=True)
+
+    op.create_table(
+        "vm_template",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("display_text", sa.String(length=4096), nullable=False),
+        sa.Column("format", sa.String(length=16), nullable=False),
+        sa.Column("hypervisor_type", sa.String(length=32), nullable=True),
+        sa.Column("template_type", sa.String(length=16), nullable=False),
+        sa.Column("url", sa.String(length=2048), nullable=True),
+        sa.Column("checksum", sa.String(length=255), nullable=True),
+        sa.Column("guest_os_id", sa.Integer(), nullable=True),
+        sa.Column("zone_id", sa.Integer(), nullable=True),
+        sa.Column("cross_zones", sa.Boolean(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("domain_id", sa.Integer(), nullable=False),
+        sa.Column("is_public", sa.Boolean(), nullable=False),
+        sa.Column("featured", sa.Boolean(), nullable=False),
+        sa.Column("extractable", sa.Boolean(), nullable=False),
+        sa.Column("bootable", sa.Boolean(), nullable=False),
+        sa.Column("password_enabled", sa.Boolean(), nullable=False),
+        sa.Column("requires_hvm", sa.Boolean(), nullable=False),
+        sa.Column("dynamically_scalable", sa.Boolean(), nullable=False),
+        sa.Column("bits", sa.Integer(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=True),
+        sa.Column("status", sa.String(length=64), nullable=False),
+        sa.Column("ready", sa.Boolean(), nullable=False),
+        sa.Column("sort_key", sa.Integer(), nullable=False),
+        sa.Column("details", sa.Text(), nullable=True),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["account.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["domain_id"],
+            ["domain.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["guest_os_id"],
+            ["guest_os.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["zone_id"],
+            ["data_center.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("vm_template", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_vm_template_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_template_domain_id"), ["domain_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_template_format"), ["format"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_template_guest_os_id"), ["guest_os_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_template_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_template_uuid"), ["uuid"], unique=True)
+        batch_op.create_index(batch_op.f("ix_vm_template_zone_id"), ["zone_id"], unique=False)
 
     op.create_table(
         "cluster",
@@ -404,11 +619,211 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_storage_pool_uuid"), ["uuid"], unique=True)
         batch_op.create_index(batch_op.f("ix_storage_pool_zone_id"), ["zone_id"], unique=False)
 
+    op.create_table(
+        "vm_instance",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("display_name", sa.String(length=255), nullable=True),
+        sa.Column("instance_name", sa.String(length=255), nullable=True),
+        sa.Column("vm_type", sa.String(length=32), nullable=False),
+        sa.Column("state", sa.String(length=32), nullable=False),
+        sa.Column("ha_enabled", sa.Boolean(), nullable=False),
+        sa.Column("role_priority", sa.Integer(), nullable=True),
+        sa.Column("service_offering_id", sa.Integer(), nullable=False),
+        sa.Column("disk_offering_id", sa.Integer(), nullable=True),
+        sa.Column("template_id", sa.Integer(), nullable=True),
+        sa.Column("iso_id", sa.Integer(), nullable=True),
+        sa.Column("guest_os_id", sa.Integer(), nullable=True),
+        sa.Column("hypervisor_type", sa.String(length=32), nullable=False),
+        sa.Column("zone_id", sa.Integer(), nullable=False),
+        sa.Column("pod_id", sa.Integer(), nullable=True),
+        sa.Column("cluster_id", sa.Integer(), nullable=True),
+        sa.Column("host_id", sa.Integer(), nullable=True),
+        sa.Column("last_host_id", sa.Integer(), nullable=True),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("domain_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("cpu", sa.Integer(), nullable=False),
+        sa.Column("speed", sa.Integer(), nullable=False),
+        sa.Column("ram_size", sa.Integer(), nullable=False),
+        sa.Column("power_state", sa.String(length=32), nullable=False),
+        sa.Column("power_state_update_time", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.Column("power_host_id", sa.Integer(), nullable=True),
+        sa.Column("update_count", sa.BigInteger(), nullable=False),
+        sa.Column("update_time", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.Column("group_name", sa.String(length=255), nullable=True),
+        sa.Column("display_vm", sa.Boolean(), nullable=False),
+        sa.Column("user_data", sa.Text(), nullable=True),
+        sa.Column("details", sa.Text(), nullable=True),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["account.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["cluster_id"],
+            ["cluster.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["disk_offering_id"],
+            ["disk_offering.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["domain_id"],
+            ["domain.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["guest_os_id"],
+            ["guest_os.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["host_id"],
+            ["host.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["iso_id"],
+            ["vm_template.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["last_host_id"],
+            ["host.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["pod_id"],
+            ["host_pod_ref.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_offering_id"],
+            ["service_offering.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["vm_template.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["zone_id"],
+            ["data_center.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("instance_name"),
+    )
+    with op.batch_alter_table("vm_instance", schema=None) as batch_op:
+        batch_op.create_index("ix_vm_instance_account_removed", ["account_id", "removed"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_instance_cluster_id"), ["cluster_id"], unique=False)
+        batch_op.create_index("ix_vm_instance_domain_removed", ["domain_id", "removed"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_instance_host_id"), ["host_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_instance_last_host_id"), ["last_host_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_instance_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_instance_pod_id"), ["pod_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_instance_service_offering_id"), ["service_offering_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_instance_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_instance_template_id"), ["template_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vm_instance_uuid"), ["uuid"], unique=True)
+        batch_op.create_index(batch_op.f("ix_vm_instance_zone_id"), ["zone_id"], unique=False)
+
+    op.create_table(
+        "volumes",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("volume_type", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=32), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("format", sa.String(length=16), nullable=False),
+        sa.Column("provisioning_type", sa.String(length=16), nullable=False),
+        sa.Column("path", sa.String(length=1024), nullable=True),
+        sa.Column("pool_id", sa.Integer(), nullable=True),
+        sa.Column("instance_id", sa.Integer(), nullable=True),
+        sa.Column("device_id", sa.Integer(), nullable=True),
+        sa.Column("zone_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("domain_id", sa.Integer(), nullable=False),
+        sa.Column("disk_offering_id", sa.Integer(), nullable=True),
+        sa.Column("template_id", sa.Integer(), nullable=True),
+        sa.Column("min_iops", sa.BigInteger(), nullable=True),
+        sa.Column("max_iops", sa.BigInteger(), nullable=True),
+        sa.Column("attached", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.Column("display_volume", sa.Boolean(), nullable=False),
+        sa.Column("update_count", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["account.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["disk_offering_id"],
+            ["disk_offering.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["domain_id"],
+            ["domain.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["vm_instance.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_id"],
+            ["storage_pool.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["vm_template.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["zone_id"],
+            ["data_center.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("volumes", schema=None) as batch_op:
+        batch_op.create_index("ix_volumes_account_removed", ["account_id", "removed"], unique=False)
+        batch_op.create_index(batch_op.f("ix_volumes_domain_id"), ["domain_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_volumes_instance_id"), ["instance_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_volumes_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_volumes_pool_id"), ["pool_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_volumes_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_volumes_uuid"), ["uuid"], unique=True)
+        batch_op.create_index(batch_op.f("ix_volumes_zone_id"), ["zone_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("volumes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_volumes_zone_id"))
+        batch_op.drop_index(batch_op.f("ix_volumes_uuid"))
+        batch_op.drop_index(batch_op.f("ix_volumes_state"))
+        batch_op.drop_index(batch_op.f("ix_volumes_pool_id"))
+        batch_op.drop_index(batch_op.f("ix_volumes_name"))
+        batch_op.drop_index(batch_op.f("ix_volumes_instance_id"))
+        batch_op.drop_index(batch_op.f("ix_volumes_domain_id"))
+        batch_op.drop_index("ix_volumes_account_removed")
+
+    op.drop_table("volumes")
+    with op.batch_alter_table("vm_instance", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vm_instance_zone_id"))
+        batch_op.drop_index(batch_op.f("ix_vm_instance_uuid"))
+        batch_op.drop_index(batch_op.f("ix_vm_instance_template_id"))
+        batch_op.drop_index(batch_op.f("ix_vm_instance_state"))
+        batch_op.drop_index(batch_op.f("ix_vm_instance_service_offering_id"))
+        batch_op.drop_index(batch_op.f("ix_vm_instance_pod_id"))
+        batch_op.drop_index(batch_op.f("ix_vm_instance_name"))
+        batch_op.drop_index(batch_op.f("ix_vm_instance_last_host_id"))
+        batch_op.drop_index(batch_op.f("ix_vm_instance_host_id"))
+        batch_op.drop_index("ix_vm_instance_domain_removed")
+        batch_op.drop_index(batch_op.f("ix_vm_instance_cluster_id"))
+        batch_op.drop_index("ix_vm_instance_account_removed")
+
+    op.drop_table("vm_instance")
     with op.batch_alter_table("storage_pool", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_storage_pool_zone_id"))
         batch_op.drop_index(batch_op.f("ix_storage_pool_uuid"))
@@ -440,23 +855,62 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_cluster_failover_name"))
 
     op.drop_table("cluster")
+    with op.batch_alter_table("vm_template", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vm_template_zone_id"))
+        batch_op.drop_index(batch_op.f("ix_vm_template_uuid"))
+        batch_op.drop_index(batch_op.f("ix_vm_template_name"))
+        batch_op.drop_index(batch_op.f("ix_vm_template_guest_os_id"))
+        batch_op.drop_index(batch_op.f("ix_vm_template_format"))
+        batch_op.drop_index(batch_op.f("ix_vm_template_domain_id"))
+        batch_op.drop_index(batch_op.f("ix_vm_template_account_id"))
+
+    op.drop_table("vm_template")
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_uuid"))
         batch_op.drop_index(batch_op.f("ix_user_username"))
         batch_op.drop_index(batch_op.f("ix_user_account_id"))
 
     op.drop_table("user")
+    with op.batch_alter_table("service_offering", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_service_offering_zone_id"))
+        batch_op.drop_index(batch_op.f("ix_service_offering_uuid"))
+        batch_op.drop_index(batch_op.f("ix_service_offering_name"))
+        batch_op.drop_index(batch_op.f("ix_service_offering_domain_id"))
+
+    op.drop_table("service_offering")
+    with op.batch_alter_table("resource_limit", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_resource_limit_domain_id"))
+        batch_op.drop_index(batch_op.f("ix_resource_limit_account_id"))
+
+    op.drop_table("resource_limit")
+    with op.batch_alter_table("resource_count", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_resource_count_domain_id"))
+        batch_op.drop_index(batch_op.f("ix_resource_count_account_id"))
+
+    op.drop_table("resource_count")
     with op.batch_alter_table("host_pod_ref", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_host_pod_ref_zone_id"))
         batch_op.drop_index(batch_op.f("ix_host_pod_ref_uuid"))
         batch_op.drop_index(batch_op.f("ix_host_pod_ref_name"))
 
     op.drop_table("host_pod_ref")
+    with op.batch_alter_table("disk_offering", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_disk_offering_zone_id"))
+        batch_op.drop_index(batch_op.f("ix_disk_offering_uuid"))
+        batch_op.drop_index(batch_op.f("ix_disk_offering_name"))
+        batch_op.drop_index(batch_op.f("ix_disk_offering_domain_id"))
+
+    op.drop_table("disk_offering")
     with op.batch_alter_table("role_permissions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_role_permissions_uuid"))
         batch_op.drop_index(batch_op.f("ix_role_permissions_role_id"))
 
     op.drop_table("role_permissions")
+    with op.batch_alter_table("guest_os", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_guest_os_uuid"))
+        batch_op.drop_index(batch_op.f("ix_guest_os_category_id"))
+
+    op.drop_table("guest_os")
     with op.batch_alter_table("data_center", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_data_center_uuid"))
         batch_op.drop_index(batch_op.f("ix_data_center_name"))
@@ -472,6 +926,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_roles_uuid"))
 
     op.drop_table("roles")
+    with op.batch_alter_table("guest_os_category", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_guest_os_category_uuid"))
+
+    op.drop_table("guest_os_category")
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_uuid"))
         batch_op.drop_index(batch_op.f("ix_event_type"))
