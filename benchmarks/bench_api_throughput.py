@@ -143,6 +143,15 @@ def load_process(endpoint: str, key: str, secret: str, rate: float, seconds: flo
     results.put(asyncio.run(_drive(endpoint, key, secret, rate, seconds, connections)))
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used (Linux), to report CPU per request whatever else runs."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -173,9 +182,11 @@ def main() -> None:
             results = context.Queue()
             driver = context.Process(target=load_process,
                                      args=(endpoint, key, secret, args.rate, seconds, args.connections, results))
+            cpu_before = cpu_seconds(server.pid)
             driver.start()
             latencies, outcomes, elapsed = results.get()
             driver.join()
+            cpu_after = cpu_seconds(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -195,6 +206,12 @@ def main() -> None:
               f"{percentile(latencies, 0.90) * 1000:.1f} ms   p99 {percentile(latencies, 0.99) * 1000:.1f} ms   "
               f"max {latencies[-1] * 1000:.1f} ms   mean {statistics.fmean(latencies) * 1000:.1f} ms")
     print(f"  errors     {sum(errors.values())}" + (f" {dict(errors)}" if errors else ""))
+    if cpu_before is not None and cpu_after is not None and sent:
+        per_request = (cpu_after - cpu_before) / sent
+        print(f"  server CPU {per_request * 1000:.2f} ms per request (user+system), i.e. about "
+              f"{1 / per_request:.0f} req/s per fully available core")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"  machine    {os.cpu_count()} CPUs, load average {load:.1f} at the end (other work skews latency)")
 
 
 if __name__ == "__main__":
