@@ -69,7 +69,7 @@ class Catalog:
         from clusterstack.server.db.models.infrastructure import Cluster, Host, Pod
 
         zone = self.cs.createZone(name="HVCluster", networktype="Advanced", dns1="8.8.8.8",
-                                  internaldns1="10.0.0.1")["zone"]
+                                  internaldns1="10.0.0.1", allocationstate="Enabled")["zone"]
         pod = self.cs.createPod(name="P1", zoneid=zone["id"], gateway="10.1.0.1", netmask="255.255.255.0",
                                 startip="10.1.0.10", endip="10.1.0.200")["pod"]
         with self.server.state.database.session() as db:
@@ -128,7 +128,8 @@ class Catalog:
                 db.add(vm)
                 db.flush()
                 vm.instance_name = instance_name(acct.id, vm.id)
-                db.add(Volume(uuid=str(uuid.uuid4()), name=f"ROOT-{vm.id}", volume_type="ROOT", state="Ready",
+                db.add(Volume(uuid=str(uuid.uuid4()), name=f"ROOT-{vm.id}", volume_type="ROOT",
+                              state="Destroy" if state == "Destroyed" else "Ready",
                               size=20 * GIB, path=f"C:\\ClusterStorage\\Volume1\\ROOT-{vm.id}.vhdx",
                               instance_id=vm.id, device_id=0, zone_id=host.zone_id, account_id=acct.id,
                               domain_id=acct.domain_id, template_id=tmpl.id))
