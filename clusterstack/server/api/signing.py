@@ -2,8 +2,8 @@
 
 The server side of ApiServer.verifyRequest. Real clients differ in details that the lower-casing does not
 erase: Java's URLEncoder and the `cs` client sort names case-sensitively and encode `[`/`]`, Apache
-Libcloud sorts lower-cased names and leaves `[`/`]` alone. Each accepted canonical form is tried before
-a request is refused.
+Libcloud sorts lower-cased names and leaves `[`/`]` alone, CloudMonkey (Go) encodes `*` where the others
+keep it. Each accepted canonical form is tried before a request is refused.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def canonical_forms(params: dict[str, str]) -> Iterable[str]:
         # Java URLEncoder / cs: case-sensitive sort of raw names, values encoded, * kept
         (lambda kv: kv[0], False, "*", True),
         (lambda kv: kv[0], False, "*", False),
+        # CloudMonkey (Go's url.QueryEscape): case-sensitive sort, `*` encoded too
+        (lambda kv: kv[0], False, "", False),
         # Libcloud: lower-cased names sorted, names and values keep [ and ]
         (lambda kv: kv[0].lower(), True, "[]*", False),
         (lambda kv: kv[0].lower(), False, "*", False),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote_plus
 
 import cs
 import pytest
@@ -103,3 +107,17 @@ def test_cs_client_past_expires_is_refused(live_server: Any) -> None:
         client.listCapabilities(signatureVersion="3", expires="2001-01-01T00:00:00+0000")
     assert refused.value.response.status_code == 401
     assert refused.value.error["errorcode"] == 401
+
+
+def cloudmonkey_style_signature(params: dict[str, str], secret: str) -> str:
+    """What CloudMonkey (Go) signs: keys sorted as given, values through url.QueryEscape (`*` encoded, space `+`),
+    lower-cased, then `+` turned into `%20`."""
+    text = "&".join(f"{k}={quote_plus(v, safe='')}" for k, v in sorted(params.items()))
+    text = text.lower().replace("+", "%20")
+    return base64.b64encode(hmac.new(secret.encode(), text.encode(), hashlib.sha1).digest()).decode()
+
+
+@pytest.mark.parametrize("keyword", ["*web*", "a b", "x~y_z.w-v", "50%+1"])
+def test_cloudmonkey_signatures_verify(api: ApiCaller, keyword: str) -> None:
+    response = api.get("listZones", version=1, signer=cloudmonkey_style_signature, keyword=keyword)
+    assert response.status_code == 200, response.text
