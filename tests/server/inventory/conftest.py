@@ -86,33 +86,12 @@ class Cloud:
         return self.cs.listEvents(listall=True, **filters).get("event", [])
 
     def user_client(self, name: str = "alice") -> Any:
-        """A `cs` client signed with the keys of a plain user (account type User) in ROOT."""
-        from clusterstack.server.api.registry import find_command
-
-        if find_command("createAccount") is not None:
-            answer = self.cs.createAccount(accounttype=0, account=name, username=name, password="S3cret-pass!",
-                                           email=f"{name}@example.org", firstname=name, lastname="User")
-            user_id = answer["account"]["user"][0]["id"]
-            keys = self.cs.registerUserKeys(id=user_id)["userkeys"]
-            return self.server.cs(keys["apikey"], keys["secretkey"])
-        return self.server.cs(*_seed_user(self.server, name))
-
-
-def _seed_user(server: Any, name: str) -> tuple[str, str]:
-    """Until createAccount exists: an account of type User with one user and an API key pair."""
-    from clusterstack.server.db.models.identity import ACCOUNT_TYPE_USER, ROLE_TYPE_USER, Account, Domain, Role, User
-    from clusterstack.server.identity import secret_store
-    from clusterstack.server.identity.api_keys import register_keys
-
-    with server.state.database.session() as db:
-        root = db.scalar(select(Domain).where(Domain.path == "/"))
-        role = db.scalar(select(Role).where(Role.role_type == ROLE_TYPE_USER).order_by(Role.id))
-        account = Account(name=name, type=ACCOUNT_TYPE_USER, domain_id=root.id, role_id=role.id)
-        db.add(account)
-        db.flush()
-        user = User(username=name, password_hash="!", account_id=account.id)
-        db.add(user)
-        return register_keys(user, secret_store.for_data_dir(server.data_dir))
+        """A `cs` client signed with the keys of a plain user (account type User) in ROOT, made through the API."""
+        answer = self.cs.createAccount(accounttype=0, account=name, username=name, password="S3cret-pass!",
+                                       email=f"{name}@example.org", firstname=name, lastname="User")
+        user_id = answer["account"]["user"][0]["id"]
+        keys = self.cs.registerUserKeys(id=user_id)["userkeys"]
+        return self.server.cs(keys["apikey"], keys["secretkey"])
 
 
 @pytest.fixture
