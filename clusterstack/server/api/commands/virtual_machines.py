@@ -31,6 +31,7 @@ from clusterstack.server.api.registry import (
     api_command,
     define_entity,
 )
+from clusterstack.server.api.responses import format_date
 from clusterstack.server.db.models.catalog import DiskOffering, GuestOS, ServiceOffering, VMTemplate
 from clusterstack.server.db.models.identity import Account, Domain, User
 from clusterstack.server.db.models.infrastructure import Cluster, Host, Pod, Zone
@@ -172,6 +173,10 @@ def vm_page_query() -> Select[Any]:
 def render_vm_row(row: Any, *, admin: bool) -> dict[str, Any]:
     """One UserVmResponse from a row of `vm_page_query()`."""
     vm = dict(zip(_KEYS, row, strict=True))
+    # dates rendered here, once, in CloudStack's format (what responses.clean would do per value)
+    vm["created"] = format_date(vm["created"])
+    if vm["lastupdated"] is not None:
+        vm["lastupdated"] = format_date(vm["lastupdated"])
     if vm["displayname"] is None:
         vm["displayname"] = vm["name"]
     vm["guestosid"] = vm["ostypeid"]
@@ -193,7 +198,7 @@ def render_vm_row(row: Any, *, admin: bool) -> dict[str, Any]:
 
 def render_vm(db: Session, vm_id: int, *, admin: bool) -> dict[str, Any]:
     """One instance's UserVmResponse by its internal id (for commands that answer with one instance)."""
-    row = db.execute(vm_page_query().where(VMInstance.id == vm_id)).one()
+    row = db.connection().execute(vm_page_query().where(VMInstance.id == vm_id)).one()
     return render_vm_row(row, admin=admin)
 
 
@@ -297,6 +302,7 @@ def list_virtual_machines(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         return ListResponse("virtualmachine", [], 0)
     offset, limit = window if window is not None else (0, None)
     page_query = scope_owned(db, caller, vm_page_query().where(*where), VMInstance, p)
-    rows = db.execute(page_query.order_by(VMInstance.id).offset(offset).limit(limit)).all()
+    # a Core execution on the unit of work's connection: plain rows, no ORM loading machinery per row
+    rows = db.connection().execute(page_query.order_by(VMInstance.id).offset(offset).limit(limit)).all()
     admin = caller.is_root_admin
     return ListResponse("virtualmachine", [render_vm_row(row, admin=admin) for row in rows], total)
