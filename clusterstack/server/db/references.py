@@ -22,7 +22,12 @@ _NAMES = {
     "storage_pool": ("primary storage pool", "primary storage pools"),
     "vm_instance": ("instance", "instances"),
     "volumes": ("volume", "volumes"),
+    "service_offering": ("service offering", "service offerings"),
+    "disk_offering": ("disk offering", "disk offerings"),
+    "vm_template": ("template", "templates"),
 }
+# References that record history rather than use: an instance's last host does not hold that host.
+_IGNORED = {("vm_instance", "last_host_id")}
 _SAMPLE = 5
 
 
@@ -43,7 +48,7 @@ def usages(db: Session, table: Table, row_id: int) -> list[Usage]:
     found: list[Usage] = []
     for other in Base.metadata.sorted_tables:
         for fk in other.foreign_keys:
-            if fk.column.table is not table:
+            if fk.column.table is not table or (other.name, fk.parent.name) in _IGNORED:
                 continue
             condition = fk.parent == row_id
             if "removed" in other.c:
