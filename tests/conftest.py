@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MARIADB_ADMIN_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
@@ -24,43 +26,132 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'clusterstack.db'}"
+def _migrate(url: str) -> None:
+    from clusterstack.server.db.engine import Database
+    from clusterstack.server.db.schema import upgrade
 
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    if not _port_open(5432):
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (scripts/start-databases starts it)")
-    name = f"cstest_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database = Database(url)
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        upgrade(database)
+    finally:
+        database.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating every test's database is slow)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, _sqlite_template: Path) -> str:
+    target = tmp_path / "clusterstack.db"
+    shutil.copyfile(_sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def fresh_sqlite_url(tmp_path: Path) -> str:
+    """An empty SQLite database (no schema yet), for tests of migrations themselves."""
+    return f"sqlite:///{tmp_path / 'fresh.db'}"
+
+
+def _truncate_all(url: str, statements: Callable[[list[str]], list[str]]) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+            for statement in statements(tables):
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _server_database(admin_url: str, create: str, drop: str, url_for: Callable[[str], str]) -> Iterator[str]:
+    name = f"cstest_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(create.format(name=name)))
+        yield url_for(name)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(drop.format(name=name)))
         admin.dispose()
 
 
+def _pg_url(name: str) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def _maria_url(name: str) -> str:
+    return f"mysql+pymysql://root@127.0.0.1:3306/{name}"
+
+
+_PG_CREATE = 'CREATE DATABASE "{name}"'
+_PG_DROP = 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+_MARIA_CREATE = "CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
+_MARIA_DROP = "DROP DATABASE IF EXISTS `{name}`"
+
+
+def _require(port: int, what: str) -> None:
+    if not _port_open(port):
+        pytest.skip(f"{what} is not running on 127.0.0.1:{port} (scripts/start-databases starts it)")
+
+
+@pytest.fixture(scope="session")
+def _postgres_session_db() -> Iterator[str]:
+    _require(5432, "PostgreSQL")
+    with _server_database(POSTGRES_ADMIN_URL, _PG_CREATE, _PG_DROP, _pg_url) as url:
+        _migrate(url)
+        yield url
+
+
 @pytest.fixture
-def mariadb_url() -> Iterator[str]:
-    """A fresh MariaDB database for one test, dropped afterwards."""
-    if not _port_open(3306):
-        pytest.skip("MariaDB is not running on 127.0.0.1:3306 (scripts/start-databases starts it)")
-    name = f"cstest_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(MARIADB_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield f"mysql+pymysql://root@127.0.0.1:3306/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+def postgres_url(_postgres_session_db: str) -> str:
+    """A migrated, empty PostgreSQL database (one per test session, emptied before each test)."""
+    def statements(tables: list[str]) -> list[str]:
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        return [f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"] if tables else []
+
+    _truncate_all(_postgres_session_db, statements)
+    return _postgres_session_db
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A brand-new PostgreSQL database with no schema, dropped afterwards."""
+    _require(5432, "PostgreSQL")
+    with _server_database(POSTGRES_ADMIN_URL, _PG_CREATE, _PG_DROP, _pg_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _mariadb_session_db() -> Iterator[str]:
+    _require(3306, "MariaDB")
+    with _server_database(MARIADB_ADMIN_URL, _MARIA_CREATE, _MARIA_DROP, _maria_url) as url:
+        _migrate(url)
+        yield url
+
+
+@pytest.fixture
+def mariadb_url(_mariadb_session_db: str) -> str:
+    """A migrated, empty MariaDB database (one per test session, emptied before each test)."""
+    _truncate_all(_mariadb_session_db,
+                  lambda tables: ["SET FOREIGN_KEY_CHECKS=0", *[f"TRUNCATE TABLE `{t}`" for t in tables],
+                                  "SET FOREIGN_KEY_CHECKS=1"])
+    return _mariadb_session_db
+
+
+@pytest.fixture
+def fresh_mariadb_url() -> Iterator[str]:
+    """A brand-new MariaDB database with no schema, dropped afterwards."""
+    _require(3306, "MariaDB")
+    with _server_database(MARIADB_ADMIN_URL, _MARIA_CREATE, _MARIA_DROP, _maria_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
