@@ -240,3 +240,9 @@ def live_server_factory(tmp_path: Path) -> Iterator[Any]:
 @pytest.fixture
 def live_server(live_server_factory: Any, sqlite_url: str) -> LiveServer:
     return live_server_factory(sqlite_url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_db_url(request: pytest.FixtureRequest) -> str:
+    """An empty database with no schema, on SQLite and again on PostgreSQL (tests of migrations)."""
+    return request.getfixturevalue(f"fresh_{request.param}_url")

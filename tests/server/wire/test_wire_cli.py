@@ -51,7 +51,8 @@ def test_banner_says_where_api_and_console_are() -> None:
                                          "console http://127.0.0.1:8080/client/")
 
 
-def test_db_upgrade_creates_then_keeps_the_schema(tmp_path: Path, db_url: str) -> None:
+def test_db_upgrade_creates_then_keeps_the_schema(tmp_path: Path, fresh_db_url: str) -> None:
+    db_url = fresh_db_url
     runner = CliRunner()
     first = runner.invoke(main, ["db", "upgrade", "--db", db_url, "--data-dir", str(tmp_path)])
     assert first.exit_code == 0, first.output
