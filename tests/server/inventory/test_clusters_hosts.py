@@ -66,7 +66,8 @@ def test_hosts_list_update_and_states(cloud: Cloud) -> None:
 
     assert (h13["state"], h13["resourcestate"], h13["hypervisor"]) == ("Up", "Enabled", "Hyper-V")
     assert (h13["cpunumber"], h13["cpuspeed"], h13["memorytotal"]) == (16, 2000, 128 * GIB)
-    assert h13["cpuallocated"] == "25.00%" and h13["memoryallocated"] == 32 * GIB
+    assert h13["cpuallocated"] == "25%" and h13["memoryallocated"] == 32 * GIB
+    assert (h13["cpuwithoverprovisioning"], h13["memoryallocatedpercentage"]) == ("32000", "25%")
     assert (h13["clustername"], h13["podname"], h13["zonename"]) == ("CI1", "P1", "HVCluster")
     assert h13["type"] == "Routing"
 

@@ -83,8 +83,14 @@ class Scope:
         return out
 
 
+def decimal(value: float) -> str:
+    """A number the way CloudStack's DecimalFormat("#.##") writes it: 12.5, 25, 0.33."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
 def percent(used: int, total: int) -> str:
-    return "0" if total <= 0 else f"{used * 100.0 / total:.2f}"
+    return "0" if total <= 0 else decimal(used * 100.0 / total)
 
 
 def _entry(scope: Scope, kind: int, used: int, total: int, allocated: int | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clusterstack.server import events
+from clusterstack.server.api.commands.capacity import decimal, percent
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, param_error
 from clusterstack.server.api.listing import ListResponse, paged_list
@@ -83,7 +84,7 @@ define_entity("host", [
 
 
 def _percent(used: float, total: float) -> str:
-    return f"{(used * 100.0 / total) if total > 0 else 0.0:.2f}%"
+    return f"{percent(int(used), int(total))}%"
 
 
 def render_host(host: Host) -> dict[str, Any]:
@@ -106,10 +107,10 @@ def render_host(host: Host) -> dict[str, Any]:
         "cpuallocated": _percent(host.cpu_allocated, cpu_with_overcommit),
         "cpuallocatedvalue": host.cpu_allocated,
         "cpuallocatedpercentage": _percent(host.cpu_allocated, cpu_with_overcommit),
-        "cpuused": f"{host.cpu_used_percent:.2f}%",
-        "cpuwithoverprovisioning": f"{cpu_with_overcommit:.1f}",
+        "cpuused": f"{decimal(host.cpu_used_percent)}%",
+        "cpuwithoverprovisioning": decimal(cpu_with_overcommit),
         "memorytotal": host.total_memory,
-        "memorywithoverprovisioning": f"{memory_with_overcommit:.1f}",
+        "memorywithoverprovisioning": decimal(memory_with_overcommit),
         "memoryallocated": host.memory_allocated,
         "memoryallocatedpercentage": _percent(host.memory_allocated, memory_with_overcommit),
         "memoryused": host.memory_used,
