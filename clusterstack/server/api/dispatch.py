@@ -72,7 +72,8 @@ class Dispatcher:
         cookies: dict[str, str],
     ) -> ApiAnswer:
         command = find_command(command_name) if command_name else None
-        reply_as = command.name if command else (command_name or "api")
+        # CloudStack answers an unknown (or missing) command as "errorresponse", a known one under its own name
+        reply_as = command.name if command else "error"
         try:
             with self.server.database.session() as db:
                 caller = None

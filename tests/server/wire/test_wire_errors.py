@@ -25,7 +25,7 @@ def _register_failing_command() -> None:
 def test_unknown_command_is_432_with_cloudstacks_text(api_on: ApiCaller) -> None:
     response = api_on.get("noSuchCommand", response="json")
     assert response.status_code == 432
-    body = response.json()["nosuchcommandresponse"]
+    body = response.json()["errorresponse"]
     assert body == {"uuidList": [], "errorcode": 432, "cserrorcode": 9999, "errortext": UNKNOWN_COMMAND_TEXT}
     assert UNKNOWN_COMMAND_TEXT == "The given command does not exist or it is not available for user"
 
@@ -33,6 +33,7 @@ def test_unknown_command_is_432_with_cloudstacks_text(api_on: ApiCaller) -> None
 def test_unknown_command_in_xml(api: ApiCaller) -> None:
     response = api.get("noSuchCommand")
     assert response.status_code == 432
+    assert "<errorresponse " in response.text
     assert "<errorcode>432</errorcode>" in response.text
     assert f"<errortext>{UNKNOWN_COMMAND_TEXT}</errortext>" in response.text
 
@@ -83,3 +84,26 @@ def test_http_status_equals_errorcode_for_every_error(api: ApiCaller) -> None:
     for response in answers:
         [body] = response.json().values()
         assert response.status_code == body["errorcode"], body
+
+
+def test_no_command_at_all_is_an_errorresponse(api: ApiCaller) -> None:
+    response = api.http.get(api.endpoint, params={"response": "json"})
+    assert response.status_code in (401, 432)
+    [(key, body)] = response.json().items()
+    assert key == "errorresponse" and body["errorcode"] == response.status_code
+
+
+def test_a_known_command_the_caller_may_not_call_answers_under_its_own_name(live_server: Any) -> None:
+    """A plain user asking for an admin command: 432 with CloudStack's text, keyed by the command."""
+    admin = live_server.cs()
+    domain = admin.listDomains(name="ROOT")["domain"][0]
+    admin.createAccount(accounttype=0, username="plain", password="Pl41n-pass!", email="p@example.com",
+                        firstname="P", lastname="Lain", domainid=domain["id"], account="plain")
+    user = admin.listUsers(username="plain")["user"][0]
+    keys = admin.registerUserKeys(id=user["id"])["userkeys"]
+    plain = ApiCaller(live_server.endpoint, keys["apikey"], keys["secretkey"])
+    response = plain.get("createZone", response="json", name="z", networktype="Basic", dns1="8.8.8.8",
+                         internaldns1="10.0.0.1")
+    assert response.status_code == 432
+    body = response.json()["createzoneresponse"]
+    assert body["errortext"] == UNKNOWN_COMMAND_TEXT
