@@ -11,11 +11,11 @@ from clusterstack.server.identity.secret_store import SecretStoreError
 from clusterstack.server.state import ServerState
 
 
-def create_admin_keys(state: ServerState) -> tuple[str, str]:
+def create_admin_keys(state: ServerState, *, rotate: bool = False) -> tuple[str, str]:
     """The API key pair of user `admin` in ROOT: its current pair when this server can read it, else a new one.
 
     Keeping a readable pair means that calling this twice does not invalidate clients already using the first
-    answer; `registerUserKeys` is the way to replace keys on purpose.
+    answer. With `rotate`, always a new pair (the old one stops working), like registerUserKeys.
     """
     bootstrap.ensure_bootstrapped(state)
     store = secret_store.for_data_dir(state.data_dir)
@@ -30,7 +30,7 @@ def create_admin_keys(state: ServerState) -> tuple[str, str]:
         )
         if user is None:
             raise RuntimeError("user admin does not exist in domain ROOT")
-        if user.api_key and user.secret_key_encrypted:
+        if user.api_key and user.secret_key_encrypted and not rotate:
             try:
                 return user.api_key, store.decrypt(user.secret_key_encrypted)
             except SecretStoreError:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from clusterstack.server.api.caller import Caller
 from clusterstack.server.api.errors import param_error, permission_denied
-from clusterstack.server.db.models.identity import Account, Domain, User
+from clusterstack.server.db.models.identity import ACCOUNT_TYPE_ADMIN, Account, Domain, User
 
 
 def live_domain(db: Session, domain_id: int) -> Domain:
@@ -65,6 +65,8 @@ def check_domain_admin_access(caller: Caller, domain: Domain) -> None:
 def can_reach_account(db: Session, caller: Caller, account: Account) -> bool:
     if caller.is_root_admin:
         return True
+    if account.type == ACCOUNT_TYPE_ADMIN:
+        return False  # a root admin account is out of reach of everyone below root, wherever its domain is
     if caller.is_domain_admin:
         return live_domain(db, account.domain_id).path.startswith(caller.domain_path)
     return account.id == caller.account_id

@@ -174,3 +174,20 @@ def test_role_rules_first_match_wins_then_defaults(state: ServerState) -> None:
         plain = replace(admin, role_id=user_role.id, role_type="User", account_type=0)
         assert not authentication.is_allowed(db, plain, command("createZone", ADMIN))
         assert authentication.is_allowed(db, plain, command("somethingNew", USER))
+
+
+def test_rotated_admin_keys_replace_the_old_pair(state: ServerState) -> None:
+    old_key, _ = create_admin_keys(state)
+    new_key, new_secret = create_admin_keys(state, rotate=True)
+    assert new_key != old_key
+    with state.database.session() as db:
+        assert authentication.caller_for_api_key(db, state, old_key) is None
+        found = authentication.caller_for_api_key(db, state, new_key)
+        assert found is not None and found[1] == new_secret
+
+
+def test_keys_from_another_key_file_are_unreadable_not_an_error(state: ServerState, tmp_path: Path) -> None:
+    api_key, _ = create_admin_keys(state)
+    other = ServerState(database=state.database, data_dir=tmp_path / "elsewhere")
+    with state.database.session() as db:
+        assert authentication.caller_for_api_key(db, other, api_key) is None

@@ -267,3 +267,19 @@ def test_list_scoping(world: World) -> None:
     refused_scope = outcome(m.clients["d1admin"].listAccounts, domainid=m.domains["D2"]["id"])
     assert refused_scope == "refused 531"
     assert outcome(m.clients["u1"].listUsers, account="inD1", domainid=m.domains["D1"]["id"]) == "refused 531"
+
+
+def test_root_admin_accounts_inside_a_subtree_are_out_of_the_domain_admins_reach(matrix: Matrix) -> None:
+    world = matrix.world
+    boss = world.account(matrix.domains["D1a"], accounttype=1, name="boss")
+    d1admin = matrix.clients["d1admin"]
+    user_id = boss["user"][0]["id"]
+    for call, params in ((d1admin.updateUser, {"id": user_id, "password": "Taken-over-1"}),
+                         (d1admin.registerUserKeys, {"id": user_id}),
+                         (d1admin.getUserKeys, {"id": user_id}),
+                         (d1admin.disableUser, {"id": user_id}),
+                         (d1admin.deleteAccount, {"id": boss["id"]}),
+                         (d1admin.updateAccount, {"id": boss["id"], "newname": "mine"})):
+        assert outcome(call, **params) == "refused 531"
+    assert world.api(command="login", username="boss", password="S3cret-pass!",
+                     domain="/D1/D1a").status_code == 200
