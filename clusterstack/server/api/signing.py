@@ -54,7 +54,8 @@ def sign(canonical: str, secret_key: str) -> str:
 
 
 def signature_matches(params: dict[str, str], signature: str, secret_key: str) -> bool:
-    given = signature.strip()
+    # base64 never holds a space: a space is a `+` that a client left unencoded in the query string
+    given = signature.strip().replace(" ", "+")
     return any(hmac.compare_digest(sign(form, secret_key), given) for form in canonical_forms(params))
 
 

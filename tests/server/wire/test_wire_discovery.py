@@ -131,3 +131,21 @@ def _admin_uuid(live_server: Any) -> str:
 
     with live_server.state.database.session() as db:
         return db.scalar(select(User.uuid).where(User.username == "admin"))
+
+
+def test_listapis_lists_only_what_a_plain_user_may_call(live_server: Any) -> None:
+    admin = live_server.cs()
+    domain = admin.listDomains(name="ROOT")["domain"][0]
+    admin.createAccount(accounttype=0, username="plain", password="Pl41n-pass!", email="p@example.com",
+                        firstname="P", lastname="Lain", domainid=domain["id"], account="plain")
+    user = admin.listUsers(username="plain")["user"][0]
+    keys = admin.registerUserKeys(id=user["id"])["userkeys"]
+    plain = ApiCaller(live_server.endpoint, keys["apikey"], keys["secretkey"])
+    status, body = plain.json("listApis")
+    assert status == 200
+    names = {a["name"] for a in body["api"]}
+    assert {"listZones", "listApis", "listCapabilities"} <= names
+    assert "createZone" not in names and "updateConfiguration" not in names
+    assert body["count"] == len(names) < len(all_commands())
+    status, refused = plain.json("listApis", name="createZone")
+    assert status == 431 and refused["cserrorcode"] == 4350

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 import cs
 import pytest
@@ -120,4 +120,17 @@ def cloudmonkey_style_signature(params: dict[str, str], secret: str) -> str:
 @pytest.mark.parametrize("keyword", ["*web*", "a b", "x~y_z.w-v", "50%+1"])
 def test_cloudmonkey_signatures_verify(api: ApiCaller, keyword: str) -> None:
     response = api.get("listZones", version=1, signer=cloudmonkey_style_signature, keyword=keyword)
+    assert response.status_code == 200, response.text
+
+
+def test_a_signature_with_an_unencoded_plus_still_verifies(api: ApiCaller) -> None:
+    """Some clients put the base64 signature in the query string raw, so its `+` arrives as a space."""
+    for attempt in range(50):
+        params = api.signed_params("listZones", keyword=f"k{attempt}")
+        if "+" in params["signature"]:
+            break
+    else:
+        pytest.fail("no signature with a + in 50 tries")
+    query = "&".join(f"{k}={quote(v, safe='*') if k != 'signature' else v}" for k, v in params.items())
+    response = api.http.get(f"{api.endpoint}?{query}")
     assert response.status_code == 200, response.text
