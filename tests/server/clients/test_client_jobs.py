@@ -164,3 +164,15 @@ def test_restart_mid_job_finishes_or_fails_cleanly(tmp_path: Path, db_url: str) 
         _kill(first)
         if second is not None:
             _kill(second)
+
+
+def test_metrics_count_jobs_by_state(cloud: Any) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    client = cloud.cs()
+    template = _register_template(client)
+    assert client.deleteTemplate(id=template["id"]) == {"success": True}
+    text = httpx.get(f"{cloud.base_url}/metrics").text
+    [family] = [f for f in text_string_to_metric_families(text) if f.name == "clusterstack_async_jobs"]
+    by_state = {s.labels["state"]: s.value for s in family.samples}
+    assert sum(by_state.values()) >= 1, by_state
