@@ -47,8 +47,9 @@ DEFAULT_ROLES: tuple[tuple[str, str, str], ...] = (
 )
 
 DEFAULT_PASSWORD_WARNING = (
-    "The password of user 'admin' is still CloudStack's default 'password'. Change it now (updateUser with "
-    "id, password and currentpassword, or in the console): anyone who can reach the API can log in as admin."
+    "The password of user 'admin' is still CloudStack's default 'password'. Change it now (updateUser "
+    "id=<admin's user id> password=<new password>, or in the console): anyone who can reach the API can log "
+    "in as admin."
 )
 
 

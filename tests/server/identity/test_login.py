@@ -152,3 +152,28 @@ def test_session_caller_is_subject_to_role_rules(sqlite_world: World) -> None:
     answer = world.api(command="createDomain", name="Nope", sessionkey=key)
     assert answer.status_code == 432
     assert answer.json()["createdomainresponse"]["errortext"] == UNKNOWN_COMMAND
+
+
+def test_login_forgets_sessions_idle_past_the_timeout(sqlite_world: World) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from clusterstack.server.db.base import utcnow
+    from clusterstack.server.db.models.identity import User
+    from clusterstack.server.db.models.sessions import LoginSession
+    from clusterstack.server.identity.authentication import hash_session_key
+
+    world = sqlite_world
+    database = world.server.state.database
+    with database.session() as db:
+        admin_id = db.scalar(select(User.id).where(User.username == "admin"))
+        db.add(LoginSession(key_hash=hash_session_key("old"), user_id=admin_id,
+                            last_access=utcnow() - timedelta(minutes=45)))
+    assert world.api(command="listUsers", sessionkey="old").status_code == 401
+    key = login(world, username="admin", password="password").json()["loginresponse"]["sessionkey"]
+    with database.session() as db:
+        hashes = list(db.scalars(select(LoginSession.key_hash)))
+        assert hashes == [hash_session_key(key)]
+        assert key not in hashes  # only the hash is stored
+        assert db.scalar(select(func.count()).select_from(LoginSession)) == 1

@@ -8,14 +8,16 @@ must carry the sessionkey as a parameter or header, as in CloudStack (this defea
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from clusterstack.server import events
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import ApiError, permission_denied
 from clusterstack.server.api.registry import ALL_ROLES, Param, api_command, define_entity
+from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.identity import Account, Domain, User
 from clusterstack.server.db.models.sessions import LoginSession
 from clusterstack.server.identity import passwords, scope
@@ -118,6 +120,9 @@ def login(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(p["password"])
     user.login_attempts = 0
+    timeout_minutes = get_setting(ctx.db, SESSION_TIMEOUT)
+    # sessions nobody used within the timeout are dead: forget them (they are only checked when presented)
+    ctx.db.execute(delete(LoginSession).where(LoginSession.last_access < utcnow() - timedelta(minutes=timeout_minutes)))
     session_key = secrets.token_urlsafe(32)
     session = LoginSession(key_hash=hash_session_key(session_key), user_id=user.id)
     ctx.db.add(session)
@@ -129,7 +134,6 @@ def login(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     )
     ctx.response_cookies["JSESSIONID"] = session.uuid
     ctx.response_cookies["sessionkey"] = session_key
-    timeout_minutes = get_setting(ctx.db, SESSION_TIMEOUT)
     return {
         "username": user.username,
         "userid": user.uuid,
