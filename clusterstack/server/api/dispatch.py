@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from clusterstack.server.api import errors
 from clusterstack.server.api.caller import Caller
@@ -62,9 +63,15 @@ class Dispatcher:
         request_id = uuid.uuid4().hex[:8]
         with log_context(request_id):
             answer = self._handle(command_name, request_id, params, headers, cookies)
+        elapsed = time.perf_counter() - started
         label = answer.command.lower() if find_command(answer.command) else "unknown"
         API_REQUESTS.labels(label, str(answer.status)).inc()
-        API_LATENCY.labels(label).observe(time.perf_counter() - started)
+        API_LATENCY.labels(label).observe(elapsed)
+        if log.isEnabledFor(logging.DEBUG):
+            # CloudStack's "===END===" line; the log's redaction filter blanks passwords, keys and signatures
+            with log_context(request_id):
+                log.debug("===END=== %s %d %.1fms -- %s", command_name, answer.status, elapsed * 1000,
+                          urlencode(params))
         return answer
 
     def _handle(

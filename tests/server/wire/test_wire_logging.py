@@ -111,3 +111,20 @@ def test_an_internal_failure_is_logged_with_its_log_id_and_without_secrets(
     assert failures, text
     assert failures[-1]["level"] == "ERROR" and failures[-1]["logid"] != "00000000"
     assert "Traceback" in text and "RuntimeError" in text
+
+
+def test_debug_level_logs_each_call_without_its_secrets(
+    live_server: Any, api: ApiCaller, isolated_root_logger: None
+) -> None:
+    configure_logging(live_server.data_dir, level="DEBUG")
+    assert api.get("listZones", keyword="findme").status_code == 200
+    response = api.http.post(live_server.endpoint, data={"command": "login", "username": "admin",
+                                                         "password": "hunter2-wrong", "response": "json"})
+    assert response.status_code == 531
+    lines = [m for m in map(LINE.match, log_path(live_server.data_dir).read_text().splitlines())
+             if m and m["message"].startswith("===END===")]
+    calls = {m["message"].split()[1]: m for m in lines}
+    assert "keyword=findme" in calls["listZones"]["message"]
+    assert "signature=" + REDACTED in calls["listZones"]["message"]
+    assert " 531 " in calls["login"]["message"] and "password=" + REDACTED in calls["login"]["message"]
+    assert "hunter2" not in log_path(live_server.data_dir).read_text()
