@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import GIB, Cloud, refused
+from sqlalchemy import select
+
+from clusterstack.server.api.commands.storage_pools import pool_credentials
+from clusterstack.server.db.models.infrastructure import StoragePool
 
 
 def _topology(cloud: Cloud) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -64,6 +68,15 @@ def test_smb_pool_keeps_credentials_out_of_answers(cloud: Cloud) -> None:
     )["storagepool"]
     assert (in_url["scope"], in_url["path"]) == ("CLUSTER", "/share/vms")
     assert "Also-secret" not in str(cloud.cs.listStoragePools())
+
+    # stored encrypted with the server's secret.key, readable by the layer that mounts the share
+    cloud.cs.updateStoragePool(id=pool["id"], details=[{"password": "Rotated-secret"}])
+    with cloud.server.state.database.session() as db:
+        row = db.scalar(select(StoragePool).where(StoragePool.uuid == pool["id"]))
+        assert row.details is not None and "secret" not in row.details and "Administrator" not in row.details
+        assert pool_credentials(cloud.server.state, row) == {
+            "user": "Administrator", "password": "Rotated-secret", "domain": "BLR"}
+    assert "Rotated-secret" not in str(cloud.events())
 
     # a zone-wide pool is found from any host in the zone
     host = cloud.host(cluster, "HYPERVCLLOUD13")

@@ -36,6 +36,8 @@ from clusterstack.server.db.models.infrastructure import (
     Zone,
 )
 from clusterstack.server.db.references import describe_usages, usages
+from clusterstack.server.identity import secret_store
+from clusterstack.server.state import ServerState
 
 # CloudStack's primary storage events (UPDATE.PS, ENABLE.PS, DISABLE.PS); it records none for create and
 # delete, so clusterstack names those in the same style.
@@ -68,6 +70,20 @@ def register_presetup_check(check: PresetupCheck) -> None:
 def unregister_presetup_check(check: PresetupCheck) -> None:
     if check in _PRESETUP_CHECKS:
         _PRESETUP_CHECKS.remove(check)
+
+
+def seal_credentials(server: ServerState, credentials: dict[str, str]) -> str | None:
+    """SMB credentials as stored: JSON encrypted with the server's secret.key (never shown in a response)."""
+    if not credentials:
+        return None
+    return secret_store.for_data_dir(server.data_dir).encrypt(json.dumps(credentials, sort_keys=True))
+
+
+def pool_credentials(server: ServerState, pool: StoragePool) -> dict[str, str]:
+    """The SMB user, password and domain of a pool, for the layer that mounts the share."""
+    if not pool.details:
+        return {}
+    return dict(json.loads(secret_store.for_data_dir(server.data_dir).decrypt(pool.details)))
 
 
 define_entity("storagepool", [
@@ -268,7 +284,7 @@ def create_storage_pool(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
         cluster_id=placement.cluster.id if placement.cluster else None, cluster=placement.cluster,
         hypervisor=placement.hypervisor, host_address=url.host, path=url.path, url=url.display,
         capacity_bytes=capacity, used_bytes=used, allocated_bytes=0, capacity_iops=p.get("capacityiops"),
-        storage_tags=_tags(p.get("tags")), details=json.dumps(credentials) if credentials else None,
+        storage_tags=_tags(p.get("tags")), details=seal_credentials(ctx.server, credentials),
     )
     db.add(pool)
     db.flush()
@@ -358,11 +374,12 @@ def update_storage_pool(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
         raise param_error(f"Unable to {'enable' if p['enabled'] else 'disable'} storage pool {pool.name}: it is "
                           f"in state {pool.status}")
     if "details" in p:
-        merged = {**json.loads(pool.details or "{}"), **_details(p["details"])}
         if pool.pool_type != STORAGE_TYPE_SMB:
             raise param_error("Invalid parameter details: only SMB primary storage takes details (user, password, "
                               "domain)")
-        pool.details = json.dumps({k: v for k, v in merged.items() if k in ("user", "password", "domain")})
+        merged = {**pool_credentials(ctx.server, pool), **_details(p["details"])}
+        pool.details = seal_credentials(
+            ctx.server, {k: v for k, v in merged.items() if k in ("user", "password", "domain")})
     if "name" in p:
         pool.name = p["name"].strip()
     if "tags" in p:

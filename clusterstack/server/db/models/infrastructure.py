@@ -159,7 +159,7 @@ class StoragePool(Entity, Base):
     storage_tags: Mapped[str] = mapped_column(Text, default="")  # comma-separated
     is_tag_a_rule: Mapped[bool] = mapped_column(Boolean, default=False)
     managed: Mapped[bool] = mapped_column(Boolean, default=False)
-    # SMB credentials (user, password, domain) as JSON; never rendered in a response
+    # SMB credentials (user, password, domain): JSON encrypted with the server's secret.key; never rendered
     details: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     zone: Mapped[Zone] = relationship(lazy="joined")
