@@ -259,6 +259,8 @@ def test_list_scoping(world: World) -> None:
     assert names(m.clients["d1admin"].listDomains(listall=True), "domain") == {"D1", "D1a"}
     assert names(m.clients["u1"].listDomains(listall=True), "domain") == {"D1"}
     assert names(world.admin.listDomains(listall=True), "domain") == {"ROOT", "D1", "D1a", "D2", "D1_x"}
+    assert names(world.admin.listDomains(), "domain") == {"ROOT", "D1", "D1a", "D2", "D1_x"}
+    assert names(m.clients["d1admin"].listDomains(), "domain") == {"D1"}
     assert names(world.admin.listDomainChildren(id=m.domains["D1"]["id"]), "domain") == {"D1a"}
     direct = world.admin.listAccounts(domainid=m.domains["D1"]["id"])
     assert names(direct, "account") == {"d1admin", "u1", "inD1"}

@@ -112,9 +112,10 @@ def list_domains(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         domain = scope.find_domain(ctx.db, p["id"])
         scope.check_domain_access(caller, domain)
         query = query.where(Domain.id == domain.id)
-    elif p.get("listall") and (caller.is_root_admin or caller.is_domain_admin):
-        if not caller.is_root_admin:
-            query = query.where(Domain.id.in_(subtree_ids(caller.domain_path)))
+    elif caller.is_root_admin:
+        pass  # as in CloudStack: the root admin lists every domain, with or without listall
+    elif p.get("listall") and caller.is_domain_admin:
+        query = query.where(Domain.id.in_(subtree_ids(caller.domain_path)))
     else:
         query = query.where(Domain.id == caller.domain_id)
     return paged_list(ctx.db, "domain", _filters(query, p), p, lambda d: render_domain(ctx.db, d))
