@@ -252,7 +252,7 @@ def update_host(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_deletable(db: Session, host: Host, forced: bool) -> None:
-    if not forced and host.resource_state != "Maintenance" and host.status == "Up":
+    if not forced and host.resource_state != "Maintenance":
         raise in_use(f"Host {host.name} cannot be deleted as it is not in maintenance mode. Either put the host "
                      "into maintenance or perform a forced deletion.")
     found = usages(db, Host.__table__, host.id)  # type: ignore[arg-type]
