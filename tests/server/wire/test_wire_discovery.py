@@ -149,3 +149,16 @@ def test_listapis_lists_only_what_a_plain_user_may_call(live_server: Any) -> Non
     assert body["count"] == len(names) < len(all_commands())
     status, refused = plain.json("listApis", name="createZone")
     assert status == 431 and refused["cserrorcode"] == 4350
+
+
+def test_uuid_parameters_name_the_list_command_cmk_completes_them_with(api: ApiCaller) -> None:
+    status, body = api.json("listApis")
+    assert status == 200
+    params = {(a["name"], p["name"]): p for a in body["api"] for p in a["params"]}
+    assert params[("createPod", "zoneid")]["related"] == "listZones"
+    assert params[("deleteZone", "id")]["related"] == "listZones"
+    assert params[("updateServiceOffering", "id")]["related"] == "listServiceOfferings"
+    assert params[("getUserKeys", "id")]["related"] == "listUsers"
+    assert "related" not in params[("createZone", "name")]
+    listed = {a["name"] for a in body["api"]}
+    assert all(set(p["related"].split(",")) <= listed for p in params.values() if "related" in p)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import uuid
 from typing import Any
 
@@ -109,7 +110,50 @@ def _setting_or(db: Any, name: str, default: Any) -> Any:
 UNKNOWN_API_TEXT = "Api Discovery plugin was unable to find an api by that name or process any apis"
 
 
-def _param_entry(param: Param) -> dict[str, Any]:
+# Parameters whose name does not spell their entity ("storageid" is a primary storage pool, ...).
+_PARAM_ENTITIES = {"storageid": "storagepool", "ipaddressid": "publicipaddress", "ostypeid": "ostype",
+                   "oscategoryid": "oscategory"}
+_VERBS = re.compile(r"^(create|delete|update|list|register|get|enable|disable|lock|add|remove|archive|reset)")
+
+
+def list_commands_by_entity() -> dict[str, str]:
+    """entity -> the list command that returns it (zone -> listZones; the shortest name when several do)."""
+    found: dict[str, str] = {}
+    for command in all_commands():
+        entity = command.response_object
+        if entity and entity != "success" and command.name.startswith("list"):
+            current = found.get(entity)
+            if current is None or len(command.name) < len(current):
+                found[entity] = command.name
+    return found
+
+
+def _entity_in(noun: str, lists: dict[str, str]) -> str | None:
+    """The entity a noun names: itself, else the longest entity it ends with or starts with."""
+    if noun in lists:
+        return noun
+    candidates = [e for e in lists if noun.endswith(e) or noun.startswith(e)]
+    return max(candidates, key=len) if candidates else None
+
+
+def related_list_command(command: ApiCommand, param: Param, lists: dict[str, str]) -> str | None:
+    """The list command whose ids this uuid parameter takes (CloudMonkey completes values with it)."""
+    if param.type != "uuid" and not (param.type == "list" and param.collection_type == "uuid"):
+        return None
+    name = param.name.lower()
+    if name in ("id", "ids"):
+        entity = command.response_object
+        if not entity or entity == "success" or entity not in lists:
+            entity = _entity_in(_VERBS.sub("", command.name.lower()), lists)
+    elif name.endswith(("id", "ids")):
+        single = name[:-1] if name.endswith("ids") else name
+        entity = _PARAM_ENTITIES.get(single) or _entity_in(single[:-2], lists)
+    else:
+        return None
+    return lists.get(entity) if entity else None
+
+
+def _param_entry(command: ApiCommand, param: Param, lists: dict[str, str]) -> dict[str, Any]:
     return {
         "name": param.name,
         "description": param.description,
@@ -117,7 +161,7 @@ def _param_entry(param: Param) -> dict[str, Any]:
         "length": param.length,
         "required": param.required,
         "since": param.since or None,
-        "related": None,
+        "related": related_list_command(command, param, lists),
     }
 
 
@@ -132,8 +176,9 @@ def _response_fields(command: ApiCommand) -> tuple[ResponseField, ...]:
     return command.response_fields
 
 
-def api_entry(command: ApiCommand) -> dict[str, Any]:
+def api_entry(command: ApiCommand, lists: dict[str, str] | None = None) -> dict[str, Any]:
     """One command as listApis describes it (CloudStack's ApiDiscoveryResponse)."""
+    lists = list_commands_by_entity() if lists is None else lists
     params = sorted(command.params, key=lambda p: p.name.lower())
     return {
         "name": command.name,
@@ -141,7 +186,7 @@ def api_entry(command: ApiCommand) -> dict[str, Any]:
         "isasync": command.isasync,
         "since": command.since or None,
         "related": ",".join(command.related) or None,
-        "params": [_param_entry(p) for p in params],
+        "params": [_param_entry(command, p, lists) for p in params],
         "response": [_response_entry(f) for f in _response_fields(command)],
     }
 
@@ -164,7 +209,8 @@ def list_apis(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         candidates = [command]
     else:
         candidates = [c for c in all_commands() if authentication.is_allowed(ctx.db, ctx.caller, c)]
-    items = [api_entry(c) for c in candidates]
+    lists = list_commands_by_entity()
+    items = [api_entry(c, lists) for c in candidates]
     return ListResponse("api", items, len(items))
 
 
