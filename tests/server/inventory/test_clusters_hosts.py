@@ -121,3 +121,17 @@ def test_users_may_not_see_or_change_hosts(sqlite_cloud: Cloud) -> None:
     assert refused(user.listClusters).errorcode == 432
     assert refused(user.deleteCluster, id=cluster["id"]).errorcode == 432
     assert sqlite_cloud.cs.listHosts()["host"][0]["resourcestate"] == "Enabled"
+
+
+def test_cluster_holding_finds_the_cluster_of_a_failover_cluster(sqlite_cloud: Cloud) -> None:
+    from clusterstack.server.api.commands.clusters import cluster_holding
+
+    pod = sqlite_cloud.pod(sqlite_cloud.zone())
+    held = sqlite_cloud.cluster(pod, "CI1")
+    with sqlite_cloud.server.state.database.session() as db:
+        found = cluster_holding(db, "ci1.blr.cloudstack.org")
+        assert found is not None and found.uuid == held["id"]
+        assert cluster_holding(db, "CI2") is None
+    sqlite_cloud.cs.deleteCluster(id=held["id"])
+    with sqlite_cloud.server.state.database.session() as db:
+        assert cluster_holding(db, "CI1") is None

@@ -55,6 +55,18 @@ define_entity("cluster", [
 ])
 
 
+def cluster_holding(db: Session, failover_name: str) -> Cluster | None:
+    """The live cluster that already is this failover cluster (names compared case-insensitively), if any:
+    addCluster refuses a second cluster for one failover cluster."""
+    def short(name: str) -> str:
+        return name.split(".", 1)[0].strip().lower()
+
+    wanted = short(failover_name)
+    candidates = db.scalars(select(Cluster).where(Cluster.failover_name.is_not(None), Cluster.removed.is_(None))
+                            .order_by(Cluster.id))
+    return next((c for c in candidates if short(c.failover_name or "") == wanted), None)
+
+
 def _ratio(value: float) -> str:
     return f"{value:g}"
 
