@@ -138,7 +138,7 @@ def test_listapis_lists_only_what_a_plain_user_may_call(live_server: Any) -> Non
     domain = admin.listDomains(name="ROOT")["domain"][0]
     admin.createAccount(accounttype=0, username="plain", password="Pl41n-pass!", email="p@example.com",
                         firstname="P", lastname="Lain", domainid=domain["id"], account="plain")
-    user = admin.listUsers(username="plain")["user"][0]
+    user = admin.listUsers(username="plain", listall=True)["user"][0]
     keys = admin.registerUserKeys(id=user["id"])["userkeys"]
     plain = ApiCaller(live_server.endpoint, keys["apikey"], keys["secretkey"])
     status, body = plain.json("listApis")

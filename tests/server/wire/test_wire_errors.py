@@ -99,7 +99,7 @@ def test_a_known_command_the_caller_may_not_call_answers_under_its_own_name(live
     domain = admin.listDomains(name="ROOT")["domain"][0]
     admin.createAccount(accounttype=0, username="plain", password="Pl41n-pass!", email="p@example.com",
                         firstname="P", lastname="Lain", domainid=domain["id"], account="plain")
-    user = admin.listUsers(username="plain")["user"][0]
+    user = admin.listUsers(username="plain", listall=True)["user"][0]
     keys = admin.registerUserKeys(id=user["id"])["userkeys"]
     plain = ApiCaller(live_server.endpoint, keys["apikey"], keys["secretkey"])
     response = plain.get("createZone", response="json", name="z", networktype="Basic", dns1="8.8.8.8",
