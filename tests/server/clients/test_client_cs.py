@@ -79,3 +79,26 @@ def test_cs_post_and_v1_signing(cloud: Any) -> None:
     client = cloud.cs(key, secret, method="post", expiration=-1)  # negative expiration: v1, no expires
     zone = create_zone(client, name="posted zone")
     assert client.listZones(name="posted zone")["zone"][0]["id"] == zone["id"]
+
+
+def test_cs_command_line_tool(cloud: Any, tmp_path: Any) -> None:
+    """`cs listZones name=...` as an operator types it, configured through the environment."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    zone = create_zone(cloud.cs(), name="cli zone")
+    key, secret = cloud.admin_keys()
+    env = {**os.environ, "CLOUDSTACK_ENDPOINT": cloud.endpoint, "CLOUDSTACK_KEY": key,
+           "CLOUDSTACK_SECRET": secret, "HOME": str(tmp_path)}
+    cs_tool = Path(sys.executable).parent / "cs"
+    done = subprocess.run([str(cs_tool), "listZones", "name=cli zone"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["zone"][0]["id"] == zone["id"]
+    refused = subprocess.run([str(cs_tool), "createPod", f"zoneid={zone['id']}", "name=p"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0
+    assert "431" in refused.stdout + refused.stderr
