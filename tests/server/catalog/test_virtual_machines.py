@@ -107,6 +107,11 @@ def test_users_see_only_their_own_account(catalog: Catalog, fleet: dict[str, Any
     carol = catalog.client(fleet["carol"])
     assert [vm["name"] for vm in carol.listVirtualMachines()["virtualmachine"]] == ["carolvm0"]
 
+    sales_admin = catalog.client(catalog.account(fleet["sales"], accounttype=2))
+    assert sales_admin.listVirtualMachines() == {}  # its own account has none
+    assert [vm["name"] for vm in sales_admin.listVirtualMachines(listall=True)["virtualmachine"]] == ["carolvm0"]
+    assert refused(sales_admin.listVirtualMachines, domainid=catalog.root_id).errorcode == 531
+
 
 def test_list_refusals(sqlite_catalog: Catalog) -> None:
     api = sqlite_catalog.cs

@@ -22,13 +22,14 @@ from clusterstack.server.api.access import check_access, resolve_account, scope_
 from clusterstack.server.api.commands.guest_os import ensure_guest_os
 from clusterstack.server.api.commands.resource_limits import check_limit
 from clusterstack.server.api.context import CallContext
-from clusterstack.server.api.errors import in_use, param_error, permission_denied
+from clusterstack.server.api.errors import param_error, permission_denied
 from clusterstack.server.api.listing import ListResponse, paged_list
 from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
 from clusterstack.server.api.registry import (
     ACCOUNT_SCOPE_PARAMS,
     ALL_ROLES,
     PAGING_PARAMS,
+    JobTarget,
     Param,
     api_command,
     define_entity,
@@ -525,17 +526,32 @@ def update_iso(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"iso": render_template(ctx.db, _update(ctx, p, iso=True))}
 
 
-def _delete(ctx: CallContext, p: dict[str, Any], *, iso: bool) -> dict[str, Any]:
-    db = ctx.db
+def _deletable(ctx: CallContext, p: dict[str, Any], *, iso: bool) -> VMTemplate:
+    """The image to delete, once the caller may and (unless forced) no live instance uses it."""
     image = _find_image(ctx, p["id"], iso=iso)
     kind = "ISO" if iso else "template"
     column = VMInstance.iso_id if iso else VMInstance.template_id
-    users = list(db.scalars(select(VMInstance.name).where(
+    users = list(ctx.db.scalars(select(VMInstance.instance_name).where(
         column == image.id, VMInstance.removed.is_(None),
-        VMInstance.state.notin_(("Destroyed", "Expunging"))).limit(5)))
+        VMInstance.state.notin_(("Destroyed", "Expunging"))).order_by(VMInstance.id)))
     if users and not p.get("forced"):
-        raise in_use(f"Unable to delete {kind} {image.name}: it is used by instance(s) {', '.join(users)}; "
-                     "pass forced=true to delete it anyway")
+        raise param_error(f"Unable to delete {kind} with id: {image.uuid} because VM instances: "
+                          f"[{', '.join(users)}] are using it. Use 'forced: true' to delete it anyway.")
+    return image
+
+
+def _prepare_template_delete(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
+    return JobTarget("Template", _deletable(ctx, p, iso=False).uuid)
+
+
+def _prepare_iso_delete(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
+    return JobTarget("Iso", _deletable(ctx, p, iso=True).uuid)
+
+
+def _delete(ctx: CallContext, p: dict[str, Any], *, iso: bool) -> dict[str, Any]:
+    db = ctx.db
+    image = _deletable(ctx, p, iso=iso)
+    kind = "ISO" if iso else "template"
     image.removed = utcnow()
     events.record_event(db, "ISO.DELETE" if iso else "TEMPLATE.DELETE", f"Successfully deleted {kind} "
                         f"{image.name}", ctx.actor, resource_type="Iso" if iso else "Template",
@@ -551,6 +567,7 @@ _DELETE_PARAMS = [
 
 @api_command("deleteTemplate", description="Deletes a template from the system. All virtual machines using the "
              "deleted template will not be affected.", response="success", roles=ALL_ROLES, isasync=True,
+             prepare=_prepare_template_delete,
              params=[*_DELETE_PARAMS,
                      Param("forced", "boolean", description="Force delete a template.")])
 def delete_template(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -558,6 +575,6 @@ def delete_template(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 @api_command("deleteIso", description="Deletes an ISO file.", response="success", roles=ALL_ROLES, isasync=True,
-             params=_DELETE_PARAMS)
+             prepare=_prepare_iso_delete, params=_DELETE_PARAMS)
 def delete_iso(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     return _delete(ctx, p, iso=True)
