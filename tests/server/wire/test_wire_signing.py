@@ -134,3 +134,15 @@ def test_a_signature_with_an_unencoded_plus_still_verifies(api: ApiCaller) -> No
     query = "&".join(f"{k}={quote(v, safe='*') if k != 'signature' else v}" for k, v in params.items())
     response = api.http.get(f"{api.endpoint}?{query}")
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("stamp_format", ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.000%z", "%Y-%m-%dT%H:%M:%S%z"])
+def test_v3_expires_in_the_formats_clients_write(api: ApiCaller, stamp_format: str) -> None:
+    """cs and Java write +0000, the Go SDK (CloudMonkey, Terraform) a literal Z, some clients milliseconds."""
+    from datetime import UTC, datetime
+
+    for delta, expected in ((timedelta(minutes=5), 200), (timedelta(minutes=-5), 401)):
+        params = {"command": "listZones", "apiKey": api.key, "signatureversion": "3",
+                  "expires": (datetime.now(UTC) + delta).strftime(stamp_format)}
+        params["signature"] = cloudmonkey_style_signature(params, api.secret)
+        assert api.http.get(api.endpoint, params=params).status_code == expected, params["expires"]
