@@ -85,6 +85,7 @@ def test_map_parameters_verify_with_either_bracket_encoding(api: ApiCaller, sign
 def test_values_with_spaces_and_reserved_characters_verify(api: ApiCaller, signer: Any) -> None:
     response = api.get("listZones", signer=signer, keyword="a b*c~d/e+f=g&h")
     assert response.status_code == 200, response.text
+    assert api.get("listZones", signer=signer, keyword="Zöne Ärger 区域").status_code == 200
 
 
 def test_signature_verifies_for_a_form_post(api: ApiCaller) -> None:
