@@ -35,10 +35,10 @@ from typing import Any
 
 import httpx
 import uvicorn
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from clusterstack.server.api.commands.guest_os import ensure_guest_os
-from clusterstack.server.api.commands.virtual_machines import render_vm_row, vm_page_query
+from clusterstack.server.api.commands.virtual_machines import page_of_ids, render_vm_row, vm_page_query
 from clusterstack.server.api.dispatch import Dispatcher
 from clusterstack.server.api.responses import clean, render_json
 from clusterstack.server.api.signing import sign_params
@@ -139,8 +139,8 @@ def raw_runner(state: ServerState, page: int) -> Callable[[], bytes]:
     """The command's own SELECT and COUNT as literal SQL on a bare DB-API connection, plus json.dumps."""
     dialect = state.database.engine.dialect
     where = VMInstance.removed.is_(None)
-    page_sql = str(vm_page_query().where(where).order_by(VMInstance.id).offset((page - 1) * PAGE_SIZE)
-                   .limit(PAGE_SIZE).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    statement = page_of_ids(select(VMInstance.id).where(where), (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    page_sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     count_sql = str(select(func.count(VMInstance.id)).where(where).compile(
         dialect=dialect, compile_kwargs={"literal_binds": True}))
     connection = state.database.engine.raw_connection()
@@ -189,8 +189,10 @@ def main() -> int:
         key, secret = create_admin_keys(state)
         started = time.perf_counter()
         seed(state, count)
+        with state.database.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))  # the statistics a live database has from autovacuum/analyze
         print(f"seeded {count:,} instances with ROOT volumes through the models in "
-              f"{time.perf_counter() - started:.1f} s ({state.database.backend})")
+              f"{time.perf_counter() - started:.1f} s ({state.database.backend}), then ANALYZE")
         dispatcher = Dispatcher(state)
         server, port = serve(state)
         endpoint = f"http://127.0.0.1:{port}/client/api"
