@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Subquery, func, select
 
 from clusterstack.server.api.access import scope_owned
 from clusterstack.server.api.context import CallContext
@@ -94,10 +94,13 @@ _KEYS = tuple(key for key, _ in _COLUMNS)
 _ADMIN_ONLY = frozenset({"storageid", "path", "clusterid", "clustername", "podid", "podname"})
 
 
-def volume_page_query() -> Any:
+def volume_page_query(page: Subquery) -> Select[Any]:
+    """One page of volumes: `page` (the filtered, ordered, limited volume ids) joined to everything rendered,
+    so the joins run for the page's rows only (see virtual_machines.vm_page_query)."""
     return (
         select(*(column for _, column in _COLUMNS))
-        .select_from(Volume)
+        .select_from(page)
+        .join(Volume, Volume.id == page.c.id)
         .join(Account, Volume.account_id == Account.id)
         .join(Domain, Volume.domain_id == Domain.id)
         .join(Zone, Volume.zone_id == Zone.id)
@@ -204,7 +207,8 @@ def list_volumes(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     if total == 0:
         return ListResponse("volume", [], 0)
     offset, limit = window if window is not None else (0, None)
-    query = scope_owned(db, caller, volume_page_query().where(*where), Volume, p)
-    rows = db.execute(query.order_by(Volume.id).offset(offset).limit(limit)).all()
+    ids = scope_owned(db, caller, select(Volume.id).where(*where), Volume, p)
+    page = ids.order_by(Volume.id).offset(offset).limit(limit).subquery("page")
+    rows = db.connection().execute(volume_page_query(page).order_by(Volume.id)).all()
     return ListResponse("volume", [render_volume_row(row, admin=admin) for row in rows], total)
 
