@@ -63,6 +63,13 @@ def test_register_list_update_templates(catalog: Catalog) -> None:
     assert catalog.cs.listTemplates(templatefilter="all")["count"] == 3
     assert catalog.cs.listTemplates(templatefilter="self")["count"] == 2
 
+    assert catalog.cs.updateTemplatePermissions(id=own["id"], ispublic=True, isfeatured=True)["success"] is True
+    assert [t["name"] for t in catalog.cs.listTemplates(templatefilter="featured")["template"]] == ["Mine"]
+    assert refused(user.updateTemplatePermissions, id=own["id"], isfeatured=False).errorcode == 531
+    assert refused(user.updateTemplatePermissions, id=template["id"], ispublic=False).errorcode == 531
+    assert user.updateTemplatePermissions(id=own["id"], ispublic=False)["success"] is True
+    assert catalog.cs.listTemplates(templatefilter="featured") == {}
+
     kinds = [e["type"] for e in catalog.cs.listEvents(listall=True)["event"]]
     assert kinds.count("TEMPLATE.CREATE") == 3 and "TEMPLATE.UPDATE" in kinds
 

@@ -113,6 +113,17 @@ def test_users_see_only_their_own_account(catalog: Catalog, fleet: dict[str, Any
     assert refused(sales_admin.listVirtualMachines, domainid=catalog.root_id).errorcode == 531
 
 
+def test_list_apis_describes_the_instance_fields(sqlite_catalog: Catalog) -> None:
+    [api] = sqlite_catalog.cs.listApis(name="listVirtualMachines")["api"]
+    fields = {field["name"] for field in api["response"]}
+    assert {"id", "name", "displayname", "instancename", "hostname", "hostid", "haenable", "state", "zonename",
+            "serviceofferingname", "templatename", "cpunumber", "memory", "account", "domain", "created"} <= fields
+    params = {param["name"]: param for param in api["params"]}
+    assert {"id", "ids", "name", "state", "zoneid", "hostid", "clusterid", "keyword", "page", "pagesize",
+            "listall", "account", "domainid"} <= set(params)
+    assert api["isasync"] is False and not any(param["required"] for param in params.values())
+
+
 def test_list_refusals(sqlite_catalog: Catalog) -> None:
     api = sqlite_catalog.cs
     assert "state" in refused(api.listVirtualMachines, state="Sleeping").text

@@ -559,6 +559,43 @@ def _delete(ctx: CallContext, p: dict[str, Any], *, iso: bool) -> dict[str, Any]
     return {"success": True}
 
 
+@api_command(
+    "updateTemplatePermissions", description="Updates a template visibility permissions. A public template is "
+    "visible to all accounts within the same domain. A private template is visible only to the owner of the "
+    "template. A privileged template is a private template with account permissions added. Only accounts "
+    "specified under the template permissions are visible to them.", response="success", roles=ALL_ROLES,
+    params=[
+        Param("id", "uuid", required=True, description="the template ID"),
+        Param("ispublic", "boolean", description="true for public template/iso, false for private templates/isos"),
+        Param("isfeatured", "boolean", description="true for featured template/iso, false otherwise"),
+        Param("isextractable", "boolean", description="true if the template/iso is extractable, false other wise. "
+              "Can be set only by root admin"),
+        Param("accounts", "list", description="a comma delimited list of accounts within caller's domain "
+              "(account permissions are not supported yet)"),
+        Param("op", description="permission operator (add, remove, reset); account permissions are not "
+              "supported yet"),
+    ],
+)
+def update_template_permissions(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    db = ctx.db
+    image = find_by_uuid(db, VMTemplate, p["id"], "template")
+    check_access(db, ctx.user, image, f"template {image.name}")
+    if "accounts" in p or "op" in p:
+        raise param_error("Account permissions (accounts, op) are not supported yet: use ispublic")
+    if ("isfeatured" in p or "isextractable" in p) and not ctx.user.is_root_admin:
+        raise permission_denied("Only root admins may change isfeatured and isextractable")
+    if "ispublic" in p:
+        image.is_public = p["ispublic"]
+    if "isfeatured" in p:
+        image.featured = p["isfeatured"]
+    if "isextractable" in p:
+        image.extractable = p["isextractable"]
+    events.record_event(db, "TEMPLATE.UPDATE", f"Successfully updated the permissions of {image.name}", ctx.actor,
+                        resource_type="Iso" if image.is_iso else "Template", resource_uuid=image.uuid,
+                        resource_name=image.name)
+    return {"success": True}
+
+
 _DELETE_PARAMS = [
     Param("id", "uuid", required=True, description="the ID of the image"),
     Param("zoneid", "uuid", description="the ID of zone of the image (the image is deleted from every zone)"),
