@@ -105,7 +105,8 @@ def test_users_see_only_their_own_account(catalog: Catalog, fleet: dict[str, Any
     assert alice.listVolumes()["count"] == 9
     assert all("path" not in v for v in alice.listVolumes()["volume"])
     carol = catalog.client(fleet["carol"])
-    assert [vm["name"] for vm in carol.listVirtualMachines()["virtualmachine"]] == ["carolvm0"]
+    assert [(vm["name"], vm["domainpath"]) for vm in carol.listVirtualMachines()["virtualmachine"]] == [
+        ("carolvm0", "ROOT/Sales")]
 
     sales_admin = catalog.client(catalog.account(fleet["sales"], accounttype=2))
     assert sales_admin.listVirtualMachines() == {}  # its own account has none

@@ -41,6 +41,7 @@ from clusterstack.server.db.models.limits import (
     ResourceCount,
     ResourceLimit,
 )
+from clusterstack.server.identity.rendering import display_path
 
 GIB = 1024**3
 
@@ -243,7 +244,7 @@ def render_limit(owner: Owner, resource_type: int, maximum: int) -> dict[str, An
     out: dict[str, Any] = {
         "domainid": owner.domain.uuid,
         "domain": owner.domain.name,
-        "domainpath": owner.domain.path,
+        "domainpath": display_path(owner.domain),
         "resourcetype": str(resource_type),
         "resourcetypename": RESOURCE_TYPES[resource_type],
         "max": maximum,

@@ -196,6 +196,8 @@ def render_vm_row(row: Any, *, admin: bool) -> dict[str, Any]:
         vm["lastupdated"] = format_date(vm["lastupdated"])
     if vm["displayname"] is None:
         vm["displayname"] = vm["name"]
+    path = vm["domainpath"]  # as CloudStack shows it: ROOT, ROOT/Sales, ...
+    vm["domainpath"] = "ROOT" + path.rstrip("/") if path != "/" else "ROOT"
     vm["guestosid"] = vm["ostypeid"]
     if vm["templateid"] is None and vm["isoid"] is not None:
         vm["templateid"] = "-1"
