@@ -66,3 +66,27 @@ def test_limit_refusals_change_nothing(sqlite_catalog: Catalog) -> None:
     assert refused(user.listResourceLimits, account="admin").errorcode == 531
     assert "domainid" in refused(api.updateResourceCount).text
     assert user.listResourceLimits(resourcetype=0)["resourcelimit"][0]["max"] == 20
+
+
+def test_a_domain_admin_manages_the_limits_below_it(sqlite_catalog: Catalog) -> None:
+    api = sqlite_catalog.cs
+    sales = sqlite_catalog.domain("Sales")
+    sales_admin_account = sqlite_catalog.account(sales, accounttype=2)
+    sales_admin = sqlite_catalog.client(sales_admin_account)
+    member = sqlite_catalog.account(sales)
+    other = sqlite_catalog.account()
+
+    set_by_admin = sales_admin.updateResourceLimit(resourcetype=8, max=4, account=member["name"],
+                                                   domainid=sales["id"])["resourcelimit"]
+    assert (set_by_admin["account"], set_by_admin["resourcetypename"], set_by_admin["max"]) == (
+        member["name"], "cpu", 4)
+    assert api.listResourceLimits(account=member["name"], domainid=sales["id"],
+                                  resourcetype=8)["resourcelimit"][0]["max"] == 4
+    assert refused(sales_admin.updateResourceLimit, resourcetype=8, max=400, account=sales_admin_account["name"],
+                   domainid=sales["id"]).errorcode == 531  # not its own account's
+    assert refused(sales_admin.updateResourceLimit, resourcetype=8, max=400,
+                   domainid=sales["id"]).errorcode == 531  # nor its own domain's
+    assert refused(sales_admin.updateResourceLimit, resourcetype=8, max=400, account=other["name"],
+                   domainid=sqlite_catalog.root_id).errorcode == 531  # nor outside its subtree
+    assert api.listResourceLimits(account=other["name"], domainid=sqlite_catalog.root_id,
+                                  resourcetype=8)["resourcelimit"][0]["max"] == 40
