@@ -1,0 +1,236 @@
+"""The driver for a simulated failover cluster: the simulator's HTTP API (docs/simulator-api.md).
+
+The management server knows it only through base.FailoverClusterDriver; nothing here imports the simulator.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from clusterstack.hypervisor.base import (
+    ClusterEventReport,
+    ClusterReport,
+    ClusterUnreachable,
+    DiskReport,
+    DriverError,
+    FailoverClusterDriver,
+    InvalidState,
+    NodeReport,
+    NodeUnreachable,
+    NotEnoughMemory,
+    NotFound,
+    QuorumLost,
+    QuorumReport,
+    RoleReport,
+    VhdReport,
+    VhdSpec,
+    VmSpec,
+)
+
+_ERRORS: dict[str, type[DriverError]] = {
+    "not_found": NotFound,
+    "quorum_lost": QuorumLost,
+    "not_enough_memory": NotEnoughMemory,
+    "invalid_state": InvalidState,
+    "bad_request": DriverError,
+}
+
+
+def _node(data: dict[str, Any]) -> NodeReport:
+    return NodeReport(
+        name=data["name"],
+        state=data["state"],
+        assigned_vote=int(data.get("assigned_vote", 0)),
+        current_vote=int(data.get("current_vote", 0)),
+        memory_mb=int(data.get("memory_mb", 0)),
+        memory_used_mb=int(data.get("memory_used_mb", 0)),
+        cpus=int(data.get("cpus", 0)),
+        address=data.get("address"),
+        drain_status=data.get("drain_status"),
+    )
+
+
+def _vhd(data: dict[str, Any], attached_to: str | None = None) -> VhdReport:
+    return VhdReport(path=data["path"], size_bytes=int(data.get("size_bytes", 0)), disk=data.get("disk"),
+                     attached_to=data.get("attached_to", attached_to))
+
+
+def _role(data: dict[str, Any]) -> RoleReport:
+    return RoleReport(
+        name=data["name"],
+        state=data.get("state", "Offline"),
+        vm_state=data.get("vm_state", "Off"),
+        owner_node=data.get("owner_node"),
+        priority=int(data.get("priority", 0)),
+        memory_mb=int(data.get("memory_mb", 0)),
+        cpus=int(data.get("cpus", 0)),
+        vhds=tuple(_vhd(v, data["name"]) for v in data.get("vhds", [])),
+        information=data.get("information") or "",
+    )
+
+
+def _disk(data: dict[str, Any]) -> DiskReport:
+    return DiskReport(
+        name=data["name"],
+        state=data.get("state", "Offline"),
+        assigned_to=data.get("assigned_to", ""),
+        owner_node=data.get("owner_node"),
+        disk_number=int(data.get("disk_number", 0)),
+        capacity_bytes=int(data.get("capacity_bytes", 0)),
+        free_bytes=int(data.get("free_bytes", 0)),
+        path=data.get("path"),
+        redirected_nodes=tuple(data.get("redirected_nodes") or ()),
+    )
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value).astimezone()
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def parse_report(data: dict[str, Any]) -> ClusterReport:
+    quorum = data.get("quorum") or {}
+    return ClusterReport(
+        name=data["name"],
+        quorum=QuorumReport(state=quorum.get("state", "Lost"), model=quorum.get("model", ""),
+                            votes=int(quorum.get("votes", 0)), votes_needed=int(quorum.get("votes_needed", 0))),
+        nodes=tuple(_node(n) for n in data.get("nodes", [])),
+        roles=tuple(_role(r) for r in data.get("roles", [])),
+        disks=tuple(_disk(d) for d in data.get("disks", [])),
+        cursor=int(data.get("cursor", 0)),
+    )
+
+
+class SimulatorDriver(FailoverClusterDriver):
+    """A failover cluster simulated by `clusterstack sim serve`, reached at `address` (http://host:port)."""
+
+    def __init__(self, address: str, timeout: float = 10.0) -> None:
+        self.address = address.rstrip("/")
+        self._client = httpx.Client(base_url=self.address, timeout=timeout)
+        self._node_client = httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0))
+        self._node_addresses: dict[str, str] = {}
+
+    # ---- plumbing ----------------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
+              timeout: float | None = None) -> Any:
+        try:
+            response = self._client.request(method, path, json=json, params=params,
+                                            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+        except httpx.TransportError as exc:
+            raise ClusterUnreachable(f"failover cluster at {self.address} does not answer: {exc}") from None
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            kind = body.get("error", "bad_request") if isinstance(body, dict) else "bad_request"
+            message = body.get("message") if isinstance(body, dict) else None
+            raise _ERRORS.get(kind, DriverError)(message or f"{method} {path}: HTTP {response.status_code}")
+        if not response.content:
+            return None
+        return response.json()
+
+    # ---- reading -----------------------------------------------------------------------------------------
+
+    def report(self) -> ClusterReport:
+        report = parse_report(self._call("GET", "/cluster"))
+        self._node_addresses = {n.name.lower(): n.address for n in report.nodes if n.address}
+        return report
+
+    def events(self, since: int = 0, limit: int = 1000) -> list[ClusterEventReport]:
+        data = self._call("GET", "/events", params={"since": since, "limit": limit})
+        entries = data.get("events", []) if isinstance(data, dict) else data
+        return [
+            ClusterEventReport(seq=int(e["seq"]), time=_time(e["time"]), source=e["source"], id=int(e["id"]),
+                               level=e["level"], node=e.get("node", ""), message=e["message"])
+            for e in entries
+        ]
+
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        data = self._call("GET", "/changes", params={"since": since, "timeout": timeout}, timeout=timeout + 5)
+        return int(data["cursor"])
+
+    def ping_node(self, node: str) -> NodeReport:
+        address = self._node_addresses.get(node.lower())
+        if address is None:
+            self.report()
+            address = self._node_addresses.get(node.lower())
+        if address is None:
+            raise NotFound(f"node {node} is not a node of the failover cluster at {self.address}")
+        try:
+            response = self._node_client.get(address.rstrip("/") + "/")
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            detail = "No route to host" if isinstance(exc, httpx.TransportError) else str(exc)
+            raise NodeUnreachable(node, address, detail) from None
+        return _node(response.json())
+
+    # ---- virtual machines --------------------------------------------------------------------------------
+
+    def create_vm(self, spec: VmSpec) -> RoleReport:
+        body = {
+            "name": spec.name, "cpus": spec.cpus, "memory_mb": spec.memory_mb, "priority": spec.priority,
+            "vhds": [{"path": v.path, "size_bytes": v.size_bytes, "disk": v.disk} for v in spec.vhds],
+            "nics": [{"name": n.name, "mac_address": n.mac_address, "switch": n.switch} for n in spec.nics],
+            "node": spec.node, "start": spec.start, "preferred_owners": list(spec.preferred_owners),
+        }
+        return _role(self._call("POST", "/roles", json=body))
+
+    def _role_action(self, name: str, action: str, body: dict[str, Any] | None = None) -> RoleReport:
+        return _role(self._call("POST", f"/roles/{name}/{action}", json=body or {}))
+
+    def start_vm(self, name: str) -> RoleReport:
+        return self._role_action(name, "start")
+
+    def stop_vm(self, name: str, force: bool = False) -> RoleReport:
+        return self._role_action(name, "stop", {"force": force})
+
+    def reboot_vm(self, name: str) -> RoleReport:
+        return self._role_action(name, "restart")
+
+    def remove_vm(self, name: str) -> None:
+        self._call("DELETE", f"/roles/{name}")
+
+    def move_vm(self, name: str, node: str, migration_type: str = "live") -> RoleReport:
+        return self._role_action(name, "move", {"node": node, "type": migration_type})
+
+    def set_priority(self, name: str, priority: int) -> RoleReport:
+        return _role(self._call("PATCH", f"/roles/{name}", json={"priority": priority}))
+
+    def set_resources(self, name: str, cpus: int, memory_mb: int) -> RoleReport:
+        return _role(self._call("PATCH", f"/roles/{name}", json={"cpus": cpus, "memory_mb": memory_mb}))
+
+    # ---- nodes -------------------------------------------------------------------------------------------
+
+    def drain_node(self, node: str) -> NodeReport:
+        return _node(self._call("POST", f"/nodes/{node}/drain", json={}))
+
+    def resume_node(self, node: str, failback: bool = False) -> NodeReport:
+        return _node(self._call("POST", f"/nodes/{node}/resume", json={"failback": failback}))
+
+    # ---- VHDs --------------------------------------------------------------------------------------------
+
+    def create_vhd(self, spec: VhdSpec) -> VhdReport:
+        return _vhd(self._call("POST", "/vhds", json={"disk": spec.disk, "path": spec.path,
+                                                      "size_bytes": spec.size_bytes}))
+
+    def attach_vhd(self, vm: str, path: str) -> VhdReport:
+        return _vhd(self._call("POST", f"/roles/{vm}/vhds/attach", json={"path": path}), vm)
+
+    def detach_vhd(self, vm: str, path: str) -> VhdReport:
+        return _vhd(self._call("POST", f"/roles/{vm}/vhds/detach", json={"path": path}))
+
+    def resize_vhd(self, path: str, size_bytes: int) -> VhdReport:
+        return _vhd(self._call("POST", "/vhds/resize", json={"path": path, "size_bytes": size_bytes}))
+
+    def delete_vhd(self, path: str) -> None:
+        self._call("POST", "/vhds/delete", json={"path": path})
+
+    def close(self) -> None:
+        self._client.close()
+        self._node_client.close()
