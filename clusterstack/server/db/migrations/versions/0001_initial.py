@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:37:58.765147
+Create Date: 2026-11-25 03:12:45.564451
 """
 
 from __future__ import annotations
@@ -520,6 +520,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_login_session_uuid"), ["uuid"], unique=True)
 
     op.create_table(
+        "cluster_sync_lease",
+        sa.Column("cluster_id", sa.Integer(), nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=False),
+        sa.Column("expires", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("renewals", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["cluster_id"], ["cluster.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("cluster_id"),
+    )
+    op.create_table(
         "host",
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("type", sa.String(length=32), nullable=False),
@@ -841,6 +850,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_host_cluster_id"))
 
     op.drop_table("host")
+    op.drop_table("cluster_sync_lease")
     with op.batch_alter_table("login_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_session_uuid"))
         batch_op.drop_index(batch_op.f("ix_login_session_user_id"))
