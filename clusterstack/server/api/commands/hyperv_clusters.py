@@ -1,0 +1,199 @@
+"""addCluster and addHost for Hyper-V failover clusters, and the check that PreSetup storage is a CSV.
+
+One failover cluster is one CloudStack cluster, never more, never less; a host can be added only if it is a
+node of its cluster's failover cluster. The failover cluster itself answers both questions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+
+from clusterstack.hypervisor.base import DriverError
+from clusterstack.hypervisor.registry import open_driver
+from clusterstack.server import events
+from clusterstack.server.api.commands.clusters import EVENT_CLUSTER_CREATE, cluster_holding, render_cluster
+from clusterstack.server.api.commands.hosts import render_host
+from clusterstack.server.api.commands.storage_pools import VolumeFacts, register_presetup_check
+from clusterstack.server.api.context import CallContext
+from clusterstack.server.api.errors import param_error
+from clusterstack.server.api.listing import ListResponse
+from clusterstack.server.api.lookup import find_by_uuid
+from clusterstack.server.api.registry import ADMIN, Param, api_command
+from clusterstack.server.db.models.infrastructure import (
+    ALLOCATION_STATES,
+    CLUSTER_TYPES,
+    HYPERVISOR_HYPERV,
+    HYPERVISORS,
+    Cluster,
+    Host,
+    Pod,
+    Zone,
+)
+from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, quorate_report, wake
+
+MB = 1024 * 1024
+DEFAULT_CPU_MHZ = 2000  # what a node reports when its processors' speed is unknown
+
+
+def _pod_in_zone(ctx: CallContext, p: dict[str, Any]) -> tuple[Zone, Pod]:
+    zone = find_by_uuid(ctx.db, Zone, p["zoneid"], "zone", "zoneid")
+    pod = find_by_uuid(ctx.db, Pod, p["podid"], "pod", "podid")
+    if pod.zone_id != zone.id:
+        raise param_error(f"Pod {pod.name} does not belong to zone {zone.name}")
+    return zone, pod
+
+
+def _address(url: str) -> str:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if not parts.hostname:
+        raise param_error(f"Invalid parameter url value={url}: give the failover cluster's address, "
+                          "e.g. http://127.0.0.1:8081")
+    return url if "://" in url else f"http://{url}"
+
+
+@api_command(
+    "addCluster", description="Adds a new cluster: for Hyper-V, one Windows failover cluster",
+    response="cluster", roles=ADMIN,
+    params=[
+        Param("clustername", required=True, description="the cluster name"),
+        Param("clustertype", required=True, description="type of the cluster: CloudManaged", choices=CLUSTER_TYPES),
+        Param("hypervisor", required=True, description="hypervisor type of the cluster: Hyper-V",
+              choices=HYPERVISORS),
+        Param("zoneid", "uuid", required=True, description="the Zone ID for the cluster"),
+        Param("podid", "uuid", required=True, description="the Pod ID for the host"),
+        Param("url", required=True, length=1024,
+              description="the address of the failover cluster (http://host:port of a simulated cluster)"),
+        Param("username", description="the username for the cluster"),
+        Param("password", description="the password for the cluster"),
+        Param("allocationstate", description="Allocation state of this cluster for allocation of new resources",
+              choices=ALLOCATION_STATES),
+    ],
+)
+def add_cluster(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
+    db = ctx.db
+    zone, pod = _pod_in_zone(ctx, p)
+    name = p["clustername"].strip()
+    if not name:
+        raise param_error("Invalid parameter clustername: must not be empty")
+    if db.scalar(select(Cluster).where(func.lower(Cluster.name) == name.lower(), Cluster.pod_id == pod.id,
+                                       Cluster.removed.is_(None))) is not None:
+        raise param_error(f"Cluster with name {name} already exists in pod {pod.name}")
+    address = _address(p["url"])
+    try:
+        driver = open_driver(address)
+        try:
+            report = driver.report()
+        finally:
+            driver.close()
+    except DriverError as exc:
+        raise param_error(f"Unable to add cluster {name}: the failover cluster at {address} does not answer "
+                          f"({exc})") from None
+    holder = cluster_holding(db, report.name)
+    if holder is None:
+        holder = db.scalar(select(Cluster).where(Cluster.failover_address == address, Cluster.removed.is_(None)))
+    if holder is not None:
+        raise param_error(f"Failover cluster {report.name} is already cluster {holder.name} (id: {holder.uuid}) in "
+                          f"zone {holder.zone.name}: one failover cluster is one cluster")
+    cluster = Cluster(name=name, zone_id=zone.id, pod_id=pod.id, hypervisor_type=HYPERVISOR_HYPERV,
+                      cluster_type=p["clustertype"], allocation_state=p.get("allocationstate", "Enabled"),
+                      failover_address=address, failover_name=report.name, quorate=report.quorum.state == "Up")
+    db.add(cluster)
+    db.flush()
+    events.record_event(db, EVENT_CLUSTER_CREATE, f"Added cluster {name}: failover cluster {report.name} at "
+                        f"{address} with nodes {', '.join(n.name for n in report.nodes)}", ctx.actor,
+                        resource_type="Cluster", resource_uuid=cluster.uuid, resource_name=name)
+    wake(ctx.server, cluster.id)
+    return ListResponse("cluster", [render_cluster(db, cluster)], 1)
+
+
+def _node_name(url: str) -> str:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    host = parts.hostname or ""
+    if not host:
+        raise param_error(f"Invalid parameter url value={url}: give the host's name, e.g. http://HYPERVCLLOUD13")
+    return host.split(".", 1)[0] if not host.replace(".", "").isdigit() else host
+
+
+@api_command(
+    "addHost", description="Adds a new host: for Hyper-V, a node of the cluster's failover cluster",
+    response="host", roles=ADMIN,
+    params=[
+        Param("zoneid", "uuid", required=True, description="the Zone ID for the host"),
+        Param("podid", "uuid", required=True, description="the Pod ID for the host"),
+        Param("url", required=True, description="the host URL, e.g. http://HYPERVCLLOUD13"),
+        Param("username", required=True, description="the username for the host"),
+        Param("password", required=True, description="the password for the host"),
+        Param("hypervisor", required=True, description="hypervisor type of the host: Hyper-V", choices=HYPERVISORS),
+        Param("clusterid", "uuid", description="the cluster ID for the host"),
+        Param("clustername", description="the cluster name for the host"),
+        Param("hosttags", "list", description="list of tags to be added to the host"),
+        Param("allocationstate", description="Allocation state of this Host for allocation of new resources",
+              choices=ALLOCATION_STATES),
+    ],
+)
+def add_host(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
+    db = ctx.db
+    zone, pod = _pod_in_zone(ctx, p)
+    if "clusterid" in p:
+        cluster = find_by_uuid(db, Cluster, p["clusterid"], "cluster", "clusterid")
+    elif "clustername" in p:
+        cluster = db.scalar(select(Cluster).where(Cluster.name == p["clustername"], Cluster.pod_id == pod.id,
+                                                  Cluster.removed.is_(None)))
+        if cluster is None:
+            raise param_error(f"Unable to find cluster with specified clustername: {p['clustername']}")
+    else:
+        raise param_error("A Hyper-V host belongs to a failover cluster: give clusterid or clustername")
+    if cluster.pod_id != pod.id:
+        raise param_error(f"Cluster {cluster.name} does not belong to pod {pod.name}")
+    if not cluster.failover_address:
+        raise param_error(f"Cluster {cluster.name} is not linked to a failover cluster")
+    wanted = _node_name(p["url"])
+    try:
+        report = driver_for(ctx.server, cluster).report()
+    except DriverError as exc:
+        raise as_api_error(exc, cluster) from None
+    node = report.node(wanted)
+    if node is None:
+        nodes = ", ".join(n.name for n in report.nodes)
+        raise param_error(f"{wanted} is not a node of failover cluster {report.name} (cluster {cluster.name}), "
+                          f"whose nodes are: {nodes}. Add the host to the failover cluster first")
+    clash = db.scalar(select(Host).where(func.lower(Host.node_name) == node.name.lower(),
+                                         Host.cluster_id == cluster.id, Host.removed.is_(None)))
+    if clash is not None:
+        raise param_error(f"Host {node.name} is already in cluster {cluster.name} (id: {clash.uuid})")
+    tags = ",".join(t.strip() for t in p.get("hosttags", []) if t.strip())
+    host = Host(name=node.name, status="Connecting", resource_state="Enabled", zone_id=zone.id, pod_id=pod.id,
+                cluster_id=cluster.id, hypervisor_type=HYPERVISOR_HYPERV, url=p["url"], node_name=node.name,
+                private_ip_address=urlsplit(node.address).hostname if node.address else None,
+                cpus=node.cpus, cpu_speed=DEFAULT_CPU_MHZ, total_memory=node.memory_mb * MB,
+                memory_used=node.memory_used_mb * MB, host_tags=tags,
+                mgmt_server_id=ctx.server.msid)
+    if p.get("allocationstate") == "Disabled":
+        host.resource_state = "Disabled"
+    db.add(host)
+    db.flush()
+    host.status = "Up" if node.state in ("Up", "Paused") else "Alert"
+    events.record_event(db, "HOST.ADD", f"Added host {node.name} (node of failover cluster {report.name}) to "
+                        f"cluster {cluster.name}", ctx.actor, resource_type="Host", resource_uuid=host.uuid,
+                        resource_name=host.name)
+    wake(ctx.server, cluster.id)
+    return ListResponse("host", [render_host(host)], 1)
+
+
+def _csv_check(ctx: CallContext, cluster: Cluster, path: str) -> VolumeFacts | None:
+    """PreSetup primary storage must be a Cluster Shared Volume of the cluster's failover cluster."""
+    if not cluster.failover_address:
+        return None
+    report = quorate_report(ctx.server, cluster)
+    disk = report.csv(path)
+    if disk is None:
+        csvs = ", ".join(d.path for d in report.disks if d.path) or "none"
+        raise param_error(f"{path} is not a Cluster Shared Volume of failover cluster {report.name} (cluster "
+                          f"{cluster.name}); its CSVs are: {csvs}")
+    return VolumeFacts(capacity_bytes=disk.capacity_bytes, used_bytes=disk.capacity_bytes - disk.free_bytes)
+
+
+register_presetup_check(_csv_check)
