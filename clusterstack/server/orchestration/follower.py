@@ -188,6 +188,7 @@ class ClusterFollowerService:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._poke = threading.Event()
+        self._unfollowable: set[int] = set()
         self._thread = threading.Thread(target=self._manage, name="cluster-followers", daemon=True)
 
     def start(self) -> None:
@@ -254,8 +255,14 @@ class ClusterFollowerService:
             with self.state.database.session() as db:
                 if not leases.claim(db, cluster_id, self.state.msid, LEASE_SECONDS):
                     continue
-            follower = ClusterFollower(self.state, cluster_id, str(address), self.links.driver(str(address)),
-                                       self._forget)
+            try:
+                driver = self.links.driver(str(address))
+            except DriverError as exc:
+                if cluster_id not in self._unfollowable:
+                    log.error("Cannot follow cluster %s at %s: %s", cluster_id, address, exc)
+                    self._unfollowable.add(cluster_id)
+                continue
+            follower = ClusterFollower(self.state, cluster_id, str(address), driver, self._forget)
             with self._lock:
                 self._followers[cluster_id] = follower
             log.info("Following failover cluster at %s for cluster %s", address, cluster_id)

@@ -75,7 +75,7 @@ class Catalog:
         with self.server.state.database.session() as db:
             pod_row = db.scalar(select(Pod).where(Pod.uuid == pod["id"]))
             cluster = Cluster(uuid=str(uuid.uuid4()), name="CI1", zone_id=pod_row.zone_id, pod_id=pod_row.id,
-                              failover_name="CI1", failover_address="CI1.blr.cloudstack.org")
+                              failover_name="CI1")
             db.add(cluster)
             db.flush()
             hosts = []

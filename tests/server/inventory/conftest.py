@@ -57,7 +57,7 @@ class Cloud:
             pod_row = db.scalar(select(Pod).where(Pod.uuid == pod["id"]))
             row_uuid = str(uuid.uuid4())
             row = Cluster(uuid=row_uuid, name=name, zone_id=pod_row.zone_id, pod_id=pod_row.id,
-                          failover_name=name, failover_address=f"{name}.blr.cloudstack.org")
+                          failover_name=name)
             db.add(row)
         return self.cs.listClusters(id=row_uuid)["cluster"][0]
 
