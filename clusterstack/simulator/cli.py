@@ -1,0 +1,217 @@
+"""`clusterstack sim`: serve a simulated failover cluster, drive it, or run a scenario on virtual time."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+
+DEFAULT_SIM_URL = "http://127.0.0.1:8081"
+
+
+def seed_topology() -> Path:
+    return Path(str(resources.files("clusterstack.simulator") / "topologies" / "seed.yaml"))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def sim() -> None:
+    """A simulated Hyper-V failover cluster: serve it, inject faults, run scenarios."""
+
+
+@sim.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the event log and the final state.")
+def run(scenario: Path, as_json: bool) -> None:
+    """Run SCENARIO.yaml on virtual time, as fast as possible."""
+    from clusterstack.simulator.runner import run_scenario_file
+    from clusterstack.simulator.scenario import ScenarioError
+
+    try:
+        result = run_scenario_file(scenario)
+    except ScenarioError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    from clusterstack.simulator.status_view import render
+
+    console = _console()
+    for entry in result["events"]:
+        console.print(f"{entry['time']:>9.1f}s  {entry['level']:<11} {entry['source'].rsplit('-', 1)[-1]:<18} "
+                      f"{entry['id']:>5}  {entry['node']:<16} {entry['message']}", highlight=False, soft_wrap=True)
+    final = result["final"]
+    render({"name": final["cluster"], "quorum": final["quorum"], "nodes": final["nodes"],
+            "roles": [{**r, "information": ""} for r in final["roles"]], "disks": final["disks"]}, console)
+
+
+@sim.command()
+@click.option("--topology", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A scenario/topology file (default: the seed's cluster CI1).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8081, show_default=True, type=int,
+              help="The cluster's API port; node i answers on port + 1 + i.")
+@click.option("--speed", default=1.0, show_default=True, type=float, help="Simulated seconds per wall second.")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the cluster in this file so that a restart finds its roles again.")
+def serve(topology: Path | None, host: str, port: int, speed: float, state_file: Path | None) -> None:
+    """Serve a simulated failover cluster over HTTP (docs/simulator-api.md)."""
+    import uvicorn
+
+    from clusterstack.simulator.http_api import create_app
+    from clusterstack.simulator.scenario import ScenarioError, load_topology
+    from clusterstack.simulator.service import SimulatedCluster
+
+    if speed <= 0:
+        raise click.BadParameter("must be positive", param_hint="--speed")
+    try:
+        spec = load_topology(topology or seed_topology())
+    except ScenarioError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    app = create_app(SimulatedCluster(spec, host=host, port=port, speed=speed, state_file=state_file))
+    nodes = ", ".join(f"{n.name} http://{host}:{port + 1 + i}" for i, n in enumerate(spec.nodes))
+    click.echo(f"clusterstack simulator: failover cluster {spec.name} at http://{host}:{port} (nodes: {nodes})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    return console
+
+
+def _sim_url(url: str | None) -> str:
+    return (url or os.environ.get("CLUSTERSTACK_SIM_URL") or DEFAULT_SIM_URL).rstrip("/")
+
+
+def _call(url: str | None, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    import httpx
+
+    base = _sim_url(url)
+    try:
+        response = httpx.request(method, base + path, json=body, timeout=30)
+    except httpx.TransportError as exc:
+        click.echo(f"error: the simulator at {base} does not answer ({exc.__class__.__name__}); start it with "
+                   "`clusterstack sim serve` or point --sim / CLUSTERSTACK_SIM_URL at it", err=True)
+        sys.exit(1)
+    data = response.json() if response.content else {}
+    if response.status_code >= 400:
+        click.echo(f"error: {data.get('message', response.text)}", err=True)
+        sys.exit(1)
+    return data
+
+
+sim_option = click.option("--sim", "sim_url", default=None, metavar="URL",
+                          help=f"Simulator address (default $CLUSTERSTACK_SIM_URL or {DEFAULT_SIM_URL}).")
+
+
+@sim.command()
+@sim_option
+@click.option("--json", "as_json", is_flag=True, help="Print the cluster report as one JSON object.")
+def status(sim_url: str | None, as_json: bool) -> None:
+    """Show Roles, Nodes and Disks as Failover Cluster Manager does."""
+    report = _call(sim_url, "GET", "/cluster")
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    from clusterstack.simulator.status_view import render
+
+    render(report, _console())
+
+
+def _fault(sim_url: str | None, kind: str, body: dict[str, Any]) -> None:
+    result = _call(sim_url, "POST", f"/faults/{kind}", body)
+    click.echo(f"{kind}: done (cursor {result.get('cursor')})")
+
+
+@sim.command("node-down")
+@sim_option
+@click.argument("node")
+def node_down(sim_url: str | None, node: str) -> None:
+    """Crash NODE: it stops answering now; the cluster notices after the heartbeat threshold."""
+    _fault(sim_url, "node-down", {"node": node})
+
+
+@sim.command("node-up")
+@sim_option
+@click.argument("node")
+def node_up(sim_url: str | None, node: str) -> None:
+    """Start NODE again: it joins the cluster."""
+    _fault(sim_url, "node-up", {"node": node})
+
+
+@sim.command()
+@sim_option
+@click.argument("nodes", nargs=-1, required=True)
+def partition(sim_url: str | None, nodes: tuple[str, ...]) -> None:
+    """Cut NODES off from every other node."""
+    _fault(sim_url, "partition", {"nodes": list(nodes)})
+
+
+@sim.command()
+@sim_option
+def heal(sim_url: str | None) -> None:
+    """Restore every network path between nodes."""
+    _fault(sim_url, "heal", {})
+
+
+@sim.command("disk-fail")
+@sim_option
+@click.argument("disk")
+def disk_fail(sim_url: str | None, disk: str) -> None:
+    """Fail cluster disk DISK: the roles on it fail."""
+    _fault(sim_url, "disk-fail", {"disk": disk})
+
+
+@sim.command("disk-repair")
+@sim_option
+@click.argument("disk")
+def disk_repair(sim_url: str | None, disk: str) -> None:
+    """Bring cluster disk DISK back online."""
+    _fault(sim_url, "disk-repair", {"disk": disk})
+
+
+@sim.command("storage-path-lost")
+@sim_option
+@click.argument("node")
+@click.argument("disk")
+def storage_path_lost(sim_url: str | None, node: str, disk: str) -> None:
+    """NODE loses its direct path to DISK: redirected access through the coordinator."""
+    _fault(sim_url, "storage-path-lost", {"node": node, "disk": disk})
+
+
+@sim.command("storage-path-restored")
+@sim_option
+@click.argument("node")
+@click.argument("disk")
+def storage_path_restored(sim_url: str | None, node: str, disk: str) -> None:
+    """NODE's direct path to DISK is back."""
+    _fault(sim_url, "storage-path-restored", {"node": node, "disk": disk})
+
+
+@sim.command()
+@sim_option
+@click.argument("node")
+def drain(sim_url: str | None, node: str) -> None:
+    """Suspend-ClusterNode -Drain: move NODE's roles away, then pause it."""
+    result = _call(sim_url, "POST", f"/nodes/{node}/drain", {})
+    click.echo(f"drain {result['name']}: {result['drain_status']}, node {result['state']}")
+
+
+@sim.command()
+@sim_option
+@click.argument("node")
+@click.option("--failback", is_flag=True, help="Move the drained roles back.")
+def resume(sim_url: str | None, node: str, failback: bool) -> None:
+    """Resume-ClusterNode: NODE takes roles again."""
+    result = _call(sim_url, "POST", f"/nodes/{node}/resume", {"failback": failback})
+    click.echo(f"resume {result['name']}: node {result['state']}")

@@ -1,0 +1,263 @@
+"""The live simulated cluster: the failover engine on a real clock, Hyper-V VM details, a change feed.
+
+Everything runs on one asyncio loop, so engine calls need no lock. A timer task sleeps until the engine's
+next deadline (or until something changes) and fires it; every change bumps the feed's cursor and wakes
+long-polling clients at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clusterstack.failover import Cluster, ClusterError, ClusterSpec, LogEntry, RoleSpec
+from clusterstack.failover import events as ev
+from clusterstack.failover.model import VM_CONSUMING
+from clusterstack.simulator.clock import SimClock
+from clusterstack.simulator.node_endpoints import NodeEndpoint
+
+log = logging.getLogger("clusterstack.simulator")
+
+
+@dataclass
+class VmDetails:
+    """What Hyper-V knows of a VM beyond the cluster role: its NICs."""
+
+    nics: list[dict[str, Any]] = field(default_factory=list)
+
+
+class SimulatedCluster:
+    def __init__(self, spec: ClusterSpec, *, host: str = "127.0.0.1", port: int = 8081, speed: float = 1.0,
+                 state_file: Path | None = None) -> None:
+        self.state_file = state_file
+        self.clock = SimClock(speed)
+        restored = self._restore() if state_file is not None else None
+        if restored is not None:
+            self.cluster, self.vms, self.log, self.cursor = restored
+            self.clock = SimClock(speed, start=self.cluster.now)
+        else:
+            self.cluster = Cluster.from_spec(spec, now=0.0)
+            self.vms: dict[str, VmDetails] = {r.name: VmDetails() for r in spec.roles}
+            self.log: list[tuple[int, float, LogEntry]] = []
+            self.cursor = 0
+        self.host = host
+        self.endpoints = {
+            node.name: NodeEndpoint(host, port + 1 + node.index, lambda n=node.name: self.describe_node(n))
+            for node in sorted(self.cluster.nodes.values(), key=lambda n: n.index)
+        }
+        self._changed = asyncio.Event()
+        self._wake_timer = asyncio.Event()
+        self._timer_task: asyncio.Task[None] | None = None
+        self._save_task: asyncio.Task[None] | None = None
+
+    # ---- lifecycle ----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._sync_endpoints()
+        self._timer_task = asyncio.create_task(self._run_timers())
+
+    async def stop(self) -> None:
+        if self._timer_task is not None:
+            self._timer_task.cancel()
+        for endpoint in self.endpoints.values():
+            await endpoint.close()
+        self._save()
+
+    # ---- changing the cluster ------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def apply(self, event: Any) -> list[LogEntry]:
+        """Apply one event now; a refused one raises ClusterError and changes nothing."""
+        entries = self.cluster.apply(event, self.now())
+        self._changed_now(entries)
+        return entries
+
+    def _changed_now(self, entries: list[LogEntry]) -> None:
+        for entry in entries:
+            self.cursor += 1
+            self.log.append((self.cursor, entry.time, entry))
+        self.cursor += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
+        self._wake_timer.set()
+        self._schedule_endpoint_sync()
+        self._schedule_save()
+
+    async def _run_timers(self) -> None:
+        while True:
+            deadline = self.cluster.next_deadline()
+            self._wake_timer.clear()
+            wait = None if deadline is None else self.clock.wall_seconds_until(deadline)
+            try:
+                await asyncio.wait_for(self._wake_timer.wait(), timeout=wait)
+                continue
+            except TimeoutError:
+                pass
+            entries = self.cluster.advance(self.now())
+            self._changed_now(entries)
+
+    async def wait_for_change(self, since: int, timeout: float) -> int:
+        if self.cursor != since:
+            return self.cursor
+        changed = self._changed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), timeout=timeout)
+        return self.cursor
+
+    # ---- node endpoints follow the machines ----------------------------------------------------------------
+
+    def _schedule_endpoint_sync(self) -> None:
+        asyncio.get_running_loop().create_task(self._sync_endpoints())
+
+    async def _sync_endpoints(self) -> None:
+        for name, endpoint in self.endpoints.items():
+            alive = self.cluster.nodes[name].alive
+            if alive and not endpoint.listening:
+                try:
+                    await endpoint.open()
+                except OSError as exc:
+                    log.error("node %s cannot listen on %s: %s", name, endpoint.address, exc)
+            elif not alive and endpoint.listening:
+                await endpoint.close()
+
+    # ---- persistence ---------------------------------------------------------------------------------------
+
+    def _restore(self) -> tuple[Cluster, dict[str, VmDetails], list[tuple[int, float, LogEntry]], int] | None:
+        assert self.state_file is not None
+        if not self.state_file.exists():
+            return None
+        with self.state_file.open("rb") as handle:
+            data = pickle.load(handle)
+        return data["cluster"], data["vms"], data["log"], data["cursor"]
+
+    def _schedule_save(self) -> None:
+        if self.state_file is None or (self._save_task is not None and not self._save_task.done()):
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(0.2)
+            self._save()
+
+        self._save_task = asyncio.get_running_loop().create_task(later())
+
+    def _save(self) -> None:
+        if self.state_file is None:
+            return
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.state_file.with_suffix(".tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump({"cluster": self.cluster, "vms": self.vms, "log": self.log[-5000:], "cursor": self.cursor},
+                        handle)
+        temporary.replace(self.state_file)
+
+    # ---- reports ------------------------------------------------------------------------------------------
+
+    def describe_node(self, name: str) -> dict[str, Any]:
+        node = self.cluster.nodes[name]
+        return {
+            "name": node.name, "state": node.state, "assigned_vote": node.assigned_vote,
+            "current_vote": node.current_vote, "memory_mb": node.memory_mb, "memory_used_mb": node.memory_used_mb,
+            "cpus": node.cpus, "address": self.endpoints[name].address, "drain_status": node.drain_status,
+            "vms": [r for r in sorted(node.roles) if self.cluster.roles[r].vm_state in VM_CONSUMING],
+        }
+
+    def describe_role(self, name: str) -> dict[str, Any]:
+        role = self.cluster.roles[name]
+        disk_of = {path: disk.name for disk in self.cluster.disks.values() for path in disk.vhds}
+        return {
+            "name": role.name, "type": "Virtual Machine", "state": role.state, "vm_state": role.vm_state,
+            "owner_node": role.owner, "priority": role.priority, "priority_name": role.priority_name,
+            "memory_mb": role.memory_mb, "cpus": role.cpus, "disk": role.disk,
+            "vhds": [{"path": p, "size_bytes": s, "disk": disk_of.get(p)} for p, s in sorted(role.vhds.items())],
+            "nics": self.vms.get(name, VmDetails()).nics, "information": role.information,
+            "preferred_owners": role.preferred_owners, "anti_affinity": role.anti_affinity,
+            "migrating_to": role.migration_target,
+        }
+
+    def describe_disk(self, name: str) -> dict[str, Any]:
+        disk = self.cluster.disks[name]
+        return {
+            "name": disk.name, "state": disk.state, "assigned_to": disk.assigned_to, "owner_node": disk.owner,
+            "disk_number": disk.number, "capacity_bytes": disk.capacity_bytes, "free_bytes": disk.free_bytes,
+            "path": disk.csv_path, "redirected_nodes": sorted(disk.redirected),
+            "vhds": [{"path": p, "size_bytes": s} for p, s in sorted(disk.vhds.items())],
+        }
+
+    def report(self) -> dict[str, Any]:
+        c = self.cluster
+        return {
+            "name": c.name,
+            "profile": c.profile.name,
+            "time": self.now(),
+            "quorum": c.quorum_state(),
+            "nodes": [self.describe_node(n.name) for n in sorted(c.nodes.values(), key=lambda n: n.index)],
+            "roles": [self.describe_role(name) for name in sorted(c.roles)],
+            "disks": [self.describe_disk(name) for name in c.disks],
+            "cursor": self.cursor,
+        }
+
+    def events_since(self, since: int, limit: int) -> list[dict[str, Any]]:
+        out = []
+        for seq, at, entry in self.log:
+            if seq <= since:
+                continue
+            out.append({"seq": seq, "time": self.clock.timestamp(at).isoformat(), "sim_time": at,
+                        **{k: v for k, v in entry.to_dict().items() if k != "time"}})
+            if len(out) >= limit:
+                break
+        return out
+
+    # ---- operations the driver asks for ---------------------------------------------------------------------
+
+    def create_vm(self, body: dict[str, Any]) -> dict[str, Any]:
+        """New-VM + Add-ClusterVirtualMachineRole: the VHDs, the role, and (optionally) a start; all or nothing."""
+        name = str(body.get("name") or "")
+        vhds = list(body.get("vhds") or [])
+        disk = vhds[0].get("disk") if vhds else None
+        if disk is None and vhds:
+            disk = self.disk_of_path(str(vhds[0].get("path", "")))
+        spec = RoleSpec(name=name, memory_mb=int(body.get("memory_mb", 0)), cpus=int(body.get("cpus", 0)),
+                        disk=disk, owner=body.get("node"), priority=int(body.get("priority", 2000)), state="Off",
+                        preferred_owners=list(body.get("preferred_owners") or []))
+        done: list[Any] = []
+        try:
+            done.append(self.apply(ev.AddRole(spec)))
+            for vhd in vhds:
+                path = str(vhd["path"])
+                target = vhd.get("disk") or self.disk_of_path(path)
+                self.apply(ev.CreateVhd(target, path, int(vhd["size_bytes"]), name))
+                done.append(path)
+            if body.get("start", True):
+                self.apply(ev.StartRole(name))
+        except ClusterError:
+            for path in reversed([d for d in done if isinstance(d, str)]):
+                self.cluster.apply(ev.DetachVhd(name, path), self.now())
+                self.cluster.apply(ev.DeleteVhd(path), self.now())
+            if name in self.cluster.roles:
+                self.cluster.apply(ev.RemoveRole(name), self.now())
+            raise
+        self.vms[name] = VmDetails(nics=list(body.get("nics") or []))
+        return self.describe_role(name)
+
+    def disk_of_path(self, path: str) -> str:
+        lowered = path.lower()
+        for disk in self.cluster.disks.values():
+            if disk.csv_path and lowered.startswith(disk.csv_path.lower().rstrip("\\") + "\\"):
+                return disk.name
+        raise ClusterError(f"{path} is not on a Cluster Shared Volume of {self.cluster.name}")
+
+    def remove_vm(self, name: str) -> None:
+        role = self.cluster.roles.get(name)
+        if role is not None:
+            for path in sorted(role.vhds):
+                self.apply(ev.DetachVhd(name, path))
+                self.apply(ev.DeleteVhd(path))
+        self.apply(ev.RemoveRole(name))
+        self.vms.pop(name, None)
