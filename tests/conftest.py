@@ -246,3 +246,99 @@ def live_server(live_server_factory: Any, sqlite_url: str) -> LiveServer:
 def fresh_db_url(request: pytest.FixtureRequest) -> str:
     """An empty database with no schema, on SQLite and again on PostgreSQL (tests of migrations)."""
     return request.getfixturevalue(f"fresh_{request.param}_url")
+
+
+def _free_port_block(count: int) -> int:
+    """A base port with `count` consecutive free ports on 127.0.0.1 (the simulator's API and its nodes)."""
+    import random
+
+    for _ in range(200):
+        base = random.randint(20000, 60000 - count)
+        ok = True
+        for port in range(base, base + count):
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no block of free ports")
+
+
+class LiveSimulator:
+    """A simulated failover cluster served over HTTP in this process (the seed topology by default)."""
+
+    def __init__(self, topology: Path | None = None, speed: float = 1.0, state_file: Path | None = None) -> None:
+        from clusterstack.simulator.cli import seed_topology
+        from clusterstack.simulator.scenario import load_topology
+
+        self.spec = load_topology(topology or seed_topology())
+        self.speed = speed
+        self.state_file = state_file
+        self.port = 0
+        self.sim: Any = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveSimulator:
+        from clusterstack.simulator.http_api import create_app
+        from clusterstack.simulator.service import SimulatedCluster
+
+        self.port = _free_port_block(len(self.spec.nodes) + 1)
+        self.sim = SimulatedCluster(self.spec, port=self.port, speed=self.speed, state_file=self.state_file)
+        config = uvicorn.Config(create_app(self.sim), host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("simulator did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._server = self._thread = None
+
+    def fault(self, kind: str, **body: Any) -> Any:
+        import httpx
+
+        response = httpx.post(f"{self.url}/faults/{kind}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def report(self) -> Any:
+        import httpx
+
+        return httpx.get(f"{self.url}/cluster", timeout=30).json()
+
+
+@pytest.fixture
+def simulator_factory() -> Iterator[Any]:
+    started: list[LiveSimulator] = []
+
+    def make(**options: Any) -> LiveSimulator:
+        sim = LiveSimulator(**options)
+        started.append(sim)
+        return sim.start()
+
+    yield make
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def simulator(simulator_factory: Any) -> LiveSimulator:
+    """The seed's failover cluster CI1, simulated at 10x speed (a crash is noticed after 1 s)."""
+    return simulator_factory(speed=10.0)

@@ -240,6 +240,7 @@ def _fault_event(kind: str, body: dict[str, Any]) -> Any:
 async def post_fault(request: Request, sim: SimulatedCluster) -> Any:
     body = await _body(request)
     entries = sim.apply(_fault_event(request.path_params["kind"], body))
+    await sim.settle()
     return {"applied": request.path_params["kind"], "events": [e.to_dict() for e in entries], "cursor": sim.cursor}
 
 

@@ -116,6 +116,10 @@ class SimulatedCluster:
     def _schedule_endpoint_sync(self) -> None:
         asyncio.get_running_loop().create_task(self._sync_endpoints())
 
+    async def settle(self) -> None:
+        """Bring node endpoints in line with the machines now (a crashed node refuses before we answer)."""
+        await self._sync_endpoints()
+
     async def _sync_endpoints(self) -> None:
         for name, endpoint in self.endpoints.items():
             alive = self.cluster.nodes[name].alive
