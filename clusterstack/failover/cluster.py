@@ -62,6 +62,7 @@ class Cluster:
         for i, n in enumerate(spec.nodes):
             self.nodes[n.name] = Node(n.name, i, n.memory_mb, n.cpus, n.vote, n.vote)
         self._node_keys = {name.lower(): name for name in self.nodes}
+        self._node_order = sorted(self.nodes.values(), key=lambda n: n.index)
         self.disks: dict[str, Disk] = {}
         first = spec.nodes[0].name
         for i, d in enumerate(spec.disks, start=1):
@@ -70,6 +71,7 @@ class Cluster:
                                       witness=spec.witness == "disk" and d.name == spec.witness_disk)
         self.witness_disk = spec.witness_disk if spec.witness == "disk" else None
         self.roles: dict[str, Role] = {}
+        self._migrating: set[str] = set()  # roles with a move in flight
         self.cut: set[frozenset[str]] = set()  # pairs of nodes that cannot hear each other
         self.cluster_up = True
         self.frozen_votes: dict[str, int] | None = None  # current votes when quorum was lost
@@ -172,7 +174,7 @@ class Cluster:
         return disk
 
     def _ordered_nodes(self) -> list[Node]:
-        return sorted(self.nodes.values(), key=lambda n: n.index)
+        return self._node_order
 
     def _ordered_roles(self) -> list[Role]:
         return [self.roles[k] for k in sorted(self.roles)]
@@ -210,6 +212,7 @@ class Cluster:
             raise ClusterError(f"migration type must be live or quick, not {e.type}")
         if role.vm_state == VM_MIGRATING:
             raise InvalidState(f"clustered role {role.name} is already migrating")
+        self._require_reachable_owner(role)
         if not target.usable:
             raise InvalidState(f"node {target.name} is {target.state}; roles can move only to an Up node")
         if role.possible_owners and target.name not in role.possible_owners:
@@ -220,17 +223,28 @@ class Cluster:
             raise NotEnoughMemory(f"node {target.name} has {target.free_mb} MB free; {role.name} needs "
                                   f"{role.memory_mb} MB")
 
+    def _require_reachable_owner(self, role: Role) -> None:
+        """A running VM can be moved or stopped only through a node the cluster can reach."""
+        owner = self.nodes.get(role.owner or "")
+        if owner is not None and role.vm_state in VM_CONSUMING and not (owner.alive and owner.member):
+            raise InvalidState(f"node {owner.name} ({owner.state}) does not respond; {role.name} is "
+                               f"{role.vm_state} there and cannot be changed until it is back or fails over")
+
     def _check_Drain(self, e: ev.Drain) -> None:
         self._require_quorum()
         node = self._node(e.node)
         if not node.member or node.state not in (NODE_UP, NODE_PAUSED):
             raise InvalidState(f"node {node.name} is {node.state}; only an Up node can be drained")
+        if not node.alive:
+            raise InvalidState(f"node {node.name} does not respond")
 
     def _check_Resume(self, e: ev.Resume) -> None:
         self._require_quorum()
         node = self._node(e.node)
         if not node.paused:
             raise InvalidState(f"node {node.name} is not paused")
+        if not (node.member and node.alive):
+            raise InvalidState(f"node {node.name} is {node.state}; only a running member can be resumed")
 
     def _check_AddRole(self, e: ev.AddRole) -> None:
         self._require_quorum()
@@ -268,12 +282,14 @@ class Cluster:
         role = self._role(e.role)
         if role.vm_state == VM_MIGRATING:
             raise InvalidState(f"virtual machine {role.name} is migrating")
+        self._require_reachable_owner(role)
 
     def _check_RestartRole(self, e: ev.RestartRole) -> None:
         self._require_quorum()
         role = self._role(e.role)
         if role.vm_state != VM_RUNNING:
             raise InvalidState(f"virtual machine {role.name} is {role.vm_state}, not Running")
+        self._require_reachable_owner(role)
 
     def _check_SetRolePriority(self, e: ev.SetRolePriority) -> None:
         self._require_quorum()
@@ -353,7 +369,7 @@ class Cluster:
 
     def _witness_side(self, components: list[list[str]]) -> int | None:
         """Which side of a split wins the witness: the one owning the witness disk, else the first node's."""
-        if self.witness_kind == "none" or not self._witness_available():
+        if self.witness_kind == "none" or not self._witness_available() or not components:
             return None
         if self.witness_disk is not None:
             owner = self.disks[self.witness_disk].owner
@@ -593,10 +609,15 @@ class Cluster:
         return (node.usable and self._allowed(role, node) and node.free_mb >= role.memory_mb
                 and node.starts_in_flight < self.profile.max_starts_in_flight)
 
-    def _choose_node(self, role: Role, hint: str | None = None, exclude: str | None = None) -> Node | None:
+    def _choose_node(self, role: Role, hint: str | None = None, exclude: str | None = None,
+                     usable: list[Node] | None = None) -> Node | None:
         """Where a role starts: its preferred owners first, else the Up node with the fewest roles that has the
         memory; anti-affinity honoured when any node allows it."""
-        candidates = [n for n in self._usable_nodes() if n.name != exclude and self._fits(role, n)]
+        need, limit = role.memory_mb, self.profile.max_starts_in_flight
+        possible = role.possible_owners
+        candidates = [n for n in (usable if usable is not None else self._usable_nodes())
+                      if n.name != exclude and n.memory_mb - n.memory_used_mb >= need
+                      and n.starts_in_flight < limit and (not possible or n.name in possible)]
         if not candidates:
             return None
         ordered: list[str] = list(role.preferred_owners)
@@ -674,6 +695,7 @@ class Cluster:
         """Start roles highest priority first, each on the best node at that moment (recounted each time)."""
         ordered = sorted(roles, key=lambda r: (-r.priority, r.name))
         deferred: list[Role] = []
+        usable = self._usable_nodes()
         for role in ordered:
             if role.priority == 0 or role.vm_state in VM_CONSUMING:
                 continue
@@ -683,7 +705,7 @@ class Cluster:
                 self._fail(role, f"cluster disk {role.disk} is {self.disks[role.disk].state}")
                 continue
             source = role.owner
-            node = self._choose_node(role, hint=None if failover else role.owner)
+            node = self._choose_node(role, hint=None if failover else role.owner, usable=usable)
             if node is None:
                 if any(n.usable and self._allowed(role, n) and n.free_mb >= role.memory_mb
                        for n in self._ordered_nodes()):
@@ -783,6 +805,7 @@ class Cluster:
             return
         role.migration_target = target.name
         role.migration_token += 1
+        self._migrating.add(role.name)
         target.memory_used_mb += role.memory_mb  # reserved on the destination while the VM moves
         self._emit(log.role_moving(self.now, self._reporter(), role.name, source or "", target.name))
         if kind == "live":
@@ -800,7 +823,11 @@ class Cluster:
             return
         target = self.nodes[role.migration_target]
         source = role.owner or ""
+        if not (target.alive and target.member):
+            self._cancel_role_migration(role)
+            return
         role.migration_target = None
+        self._migrating.discard(role.name)
         target.memory_used_mb -= role.memory_mb
         self._assign_owner(role, target.name)
         role.vm_state = VM_RUNNING
@@ -814,14 +841,10 @@ class Cluster:
         self._after_move(source)
 
     def _cancel_migrations_with(self, node_name: str) -> None:
-        for role in self._ordered_roles():
-            if role.migration_target is None:
-                continue
+        for name in sorted(self._migrating):
+            role = self.roles[name]
             if role.migration_target == node_name or role.owner == node_name:
-                self.nodes[role.migration_target].memory_used_mb -= role.memory_mb
-                role.migration_target = None
-                role.migration_token += 1
-                role.vm_state = VM_RUNNING
+                self._cancel_role_migration(role)
 
     # ---- drain and resume --------------------------------------------------------------------------------------
 
@@ -872,6 +895,7 @@ class Cluster:
         return min(members, key=lambda n: (len(n.roles), n.index)).name
 
     def _shut_down(self, node: Node) -> None:
+        self._cancel_migrations_with(node.name)
         node.alive = False
         node.member = False
         node.state = NODE_DOWN
@@ -997,6 +1021,7 @@ class Cluster:
             role.migration_target = None
             role.migration_token += 1
             role.vm_state = VM_RUNNING
+            self._migrating.discard(role.name)
 
     def _on_DiskRepair(self, e: ev.DiskRepair) -> None:
         disk = self._disk(e.disk)
@@ -1154,7 +1179,7 @@ class Cluster:
                 if role.owner is None:
                     raise AssertionError(f"role {role.name} runs nowhere")
                 node = self.nodes[role.owner]
-                if not node.alive:
+                if not node.alive and not node.member:  # a crash not yet noticed still shows the role up
                     raise AssertionError(f"role {role.name} runs on dead node {node.name}")
                 if role.vm_state != VM_UNMONITORED and not (self.cluster_up and node.member):
                     raise AssertionError(f"role {role.name} runs on {node.name} outside a quorate membership")
