@@ -76,6 +76,7 @@ class ApiCommand:
     authenticated: bool = True
     prepare: Prepare | None = None  # async commands: the synchronous part (validate, create the row)
     related: tuple[str, ...] = ()
+    resumable: bool = False  # an interrupted job of this command may simply be run again
     param_index: dict[str, Param] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -115,6 +116,7 @@ def api_command(
     authenticated: bool = True,
     prepare: Prepare | None = None,
     related: tuple[str, ...] = (),
+    resumable: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register a command. `response` names the entity of the response (e.g. "zone"), or "success"."""
 
@@ -139,6 +141,7 @@ def api_command(
             authenticated=authenticated,
             prepare=prepare,
             related=related,
+            resumable=resumable,
         )
         return handler
 

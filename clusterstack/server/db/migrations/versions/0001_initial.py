@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 03:12:45.564451
+Create Date: 2026-11-25 03:38:15.154145
 """
 
 from __future__ import annotations
@@ -43,6 +43,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_alert_resource_uuid"), ["resource_uuid"], unique=False)
         batch_op.create_index(batch_op.f("ix_alert_type"), ["type"], unique=False)
         batch_op.create_index(batch_op.f("ix_alert_uuid"), ["uuid"], unique=True)
+
+    op.create_table(
+        "async_job",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("domain_id", sa.Integer(), nullable=False),
+        sa.Column("cmd", sa.String(length=255), nullable=False),
+        sa.Column("params", sa.Text(), nullable=False),
+        sa.Column("instance_type", sa.String(length=64), nullable=True),
+        sa.Column("instance_uuid", sa.String(length=36), nullable=True),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("proc_status", sa.Integer(), nullable=False),
+        sa.Column("result_code", sa.Integer(), nullable=False),
+        sa.Column("result", sa.Text(), nullable=True),
+        sa.Column("owner_msid", sa.String(length=64), nullable=True),
+        sa.Column("lease_expires", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("completed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("created", clusterstack.server.db.base.UtcDateTime(), nullable=False),
+        sa.Column("removed", clusterstack.server.db.base.UtcDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("async_job", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_async_job_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_async_job_domain_id"), ["domain_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_async_job_instance_uuid"), ["instance_uuid"], unique=False)
+        batch_op.create_index("ix_async_job_status_lease", ["status", "lease_expires"], unique=False)
+        batch_op.create_index(batch_op.f("ix_async_job_uuid"), ["uuid"], unique=True)
 
     op.create_table(
         "configuration",
@@ -956,6 +986,14 @@ def downgrade() -> None:
 
     op.drop_table("domain")
     op.drop_table("configuration")
+    with op.batch_alter_table("async_job", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_async_job_uuid"))
+        batch_op.drop_index("ix_async_job_status_lease")
+        batch_op.drop_index(batch_op.f("ix_async_job_instance_uuid"))
+        batch_op.drop_index(batch_op.f("ix_async_job_domain_id"))
+        batch_op.drop_index(batch_op.f("ix_async_job_account_id"))
+
+    op.drop_table("async_job")
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alert_uuid"))
         batch_op.drop_index(batch_op.f("ix_alert_type"))

@@ -1,0 +1,223 @@
+"""The async-job service: jobs live in the database and run on a pool of worker threads.
+
+A worker claims a pending job with a conditional UPDATE (and FOR UPDATE SKIP LOCKED where the database has
+it), so two management servers on one database never run the same job twice. The claimer holds a lease it
+renews while the job runs; a job whose lease ran out (its server died) is run again if its command is
+resumable and failed with a clear message otherwise: never lost, never stuck pending.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from clusterstack.server import settings
+from clusterstack.server.api import errors
+from clusterstack.server.api.caller import Caller
+from clusterstack.server.api.context import CallContext
+from clusterstack.server.api.errors import ApiError
+from clusterstack.server.api.params import parse_params
+from clusterstack.server.api.registry import JobTarget, find_command
+from clusterstack.server.api.responses import clean, payload_of
+from clusterstack.server.app import register_service
+from clusterstack.server.db.base import utcnow
+from clusterstack.server.db.models.jobs import JOB_FAILED, JOB_PENDING, JOB_STATE_NAMES, JOB_SUCCEEDED, AsyncJob
+from clusterstack.server.identity import authentication
+from clusterstack.server.metrics import ASYNC_JOBS
+from clusterstack.server.state import ServerState
+
+log = logging.getLogger("clusterstack.server.jobs")
+
+JOB_WORKERS = settings.define_setting(
+    "job.workers", 4, "Advanced", "Worker threads running async jobs on each management server", minimum=1,
+    dynamic=False,
+)
+JOB_LEASE = settings.define_setting(
+    "job.lease.seconds", 15, "Advanced",
+    "A running job's lease; a job whose server stopped renewing it is taken over after this long", minimum=3,
+    dynamic=False,
+)
+POLL_SECONDS = 1.0
+
+
+class JobService:
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self._stop = threading.Event()
+        self._wake = threading.Condition()
+        self._pending_wakes = 0
+        self._running: set[int] = set()
+        self._running_lock = threading.Lock()
+        with state.database.session() as db:
+            self.workers = int(settings.get(db, JOB_WORKERS))
+            self.lease_seconds = float(settings.get(db, JOB_LEASE))
+        self._threads = [threading.Thread(target=self._work, name=f"job-worker-{i}", daemon=True)
+                         for i in range(self.workers)]
+        self._threads.append(threading.Thread(target=self._renew_leases, name="job-leases", daemon=True))
+
+    # ---- lifecycle -----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def wake(self) -> None:
+        with self._wake:
+            self._pending_wakes += 1
+            self._wake.notify_all()
+
+    # ---- submitting ------------------------------------------------------------------------------------------
+
+    def submit(self, db: Session, caller: Caller, command_name: str, params: dict[str, str],
+               target: JobTarget | None) -> str:
+        """Record a job in the request's unit of work; workers here are woken when it commits."""
+        job = AsyncJob(user_id=caller.user_id, account_id=caller.account_id, domain_id=caller.domain_id,
+                       cmd=command_name, params=json.dumps(params, sort_keys=True),
+                       instance_type=target.instance_type if target else None,
+                       instance_uuid=target.instance_uuid if target else None)
+        db.add(job)
+        db.flush()
+        sa_event.listen(db, "after_commit", lambda _session: self.wake(), once=True)
+        return job.uuid
+
+    # ---- running ----------------------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job_id = self._claim()
+            except Exception:
+                log.exception("claiming a job failed")
+                job_id = None
+            if job_id is None:
+                with self._wake:
+                    if self._pending_wakes == 0:
+                        self._wake.wait(POLL_SECONDS)
+                    self._pending_wakes = max(0, self._pending_wakes - 1)
+                continue
+            with self._running_lock:
+                self._running.add(job_id)
+            try:
+                self._run(job_id)
+            except Exception:
+                log.exception("job %s could not be settled", job_id)
+            finally:
+                with self._running_lock:
+                    self._running.discard(job_id)
+
+    def _claim(self) -> int | None:
+        """Take one runnable job: pending and unowned, or pending with a lease that ran out."""
+        database = self.state.database
+        with database.session() as db:
+            now = utcnow()
+            runnable = (AsyncJob.status == JOB_PENDING) & or_(AsyncJob.owner_msid.is_(None),
+                                                              AsyncJob.lease_expires < now)
+            query = select(AsyncJob.id).where(runnable).order_by(AsyncJob.id).limit(1)
+            if database.backend != "sqlite":
+                query = query.with_for_update(skip_locked=True)
+            job_id = db.scalar(query)
+            if job_id is None:
+                return None
+            taken = db.execute(
+                update(AsyncJob).where(AsyncJob.id == job_id, runnable)
+                .values(owner_msid=self.state.msid, lease_expires=now + timedelta(seconds=self.lease_seconds),
+                        attempts=AsyncJob.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            return job_id if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+
+    def _run(self, job_id: int) -> None:
+        with self.state.database.session() as db:
+            job = db.get(AsyncJob, job_id)
+            if job is None:
+                return
+            command = find_command(job.cmd)
+            job_uuid, attempts, cmd = job.uuid, job.attempts, job.cmd
+            params = json.loads(job.params)
+            caller = authentication.caller_for_user_id(db, job.user_id)
+        if command is None:
+            self._finish(job_id, JOB_FAILED, errors.UNSUPPORTED_ACTION_ERROR,
+                         {"errorcode": errors.UNSUPPORTED_ACTION_ERROR, "errortext": f"Unknown command {cmd}"})
+            return
+        if attempts > 1 and not getattr(command, "resumable", False):
+            text = (f"Job interrupted: the management server running {cmd} stopped before it finished; "
+                    "nothing was left half-done that the command does not clean up. Run it again")
+            self._finish(job_id, JOB_FAILED, errors.INTERNAL_ERROR,
+                         {"errorcode": errors.INTERNAL_ERROR, "cserrorcode": errors.CS_CLOUD_RUNTIME,
+                          "errortext": text})
+            return
+        if caller is None:
+            self._finish(job_id, JOB_FAILED, errors.ACCOUNT_ERROR,
+                         {"errorcode": errors.ACCOUNT_ERROR, "errortext": "The job's user no longer exists or "
+                          "is disabled"})
+            return
+        log.info("(job:%s) Executing %s for %s", job_uuid[:8], cmd, caller.username)
+        try:
+            with self.state.database.session() as db:
+                ctx = CallContext(db=db, caller=caller, server=self.state, command=command.name,
+                                  request_id=job_uuid[:8], job_uuid=job_uuid)
+                parsed = parse_params(command, params)
+                result = clean(payload_of(command.handler(ctx, parsed)))
+        except ApiError as err:
+            log.info("(job:%s) %s failed: %s", job_uuid[:8], cmd, err.text)
+            self._finish(job_id, JOB_FAILED, err.errorcode,
+                         {"errorcode": err.errorcode, "cserrorcode": err.cserrorcode, "errortext": err.text})
+            return
+        except Exception as exc:
+            log.exception("(job:%s) %s failed unexpectedly", job_uuid[:8], cmd)
+            self._finish(job_id, JOB_FAILED, errors.INTERNAL_ERROR,
+                         {"errorcode": errors.INTERNAL_ERROR, "cserrorcode": errors.CS_CLOUD_RUNTIME,
+                          "errortext": f"Internal error executing {cmd}: {exc.__class__.__name__}: {exc}"})
+            return
+        log.info("(job:%s) Complete %s", job_uuid[:8], cmd)
+        self._finish(job_id, JOB_SUCCEEDED, 0, result)
+
+    def _finish(self, job_id: int, status: int, code: int, result: dict[str, Any]) -> None:
+        with self.state.database.session() as db:
+            db.execute(
+                update(AsyncJob).where(AsyncJob.id == job_id, AsyncJob.owner_msid == self.state.msid,
+                                       AsyncJob.status == JOB_PENDING)
+                .values(status=status, result_code=code, result=json.dumps(result), completed=utcnow(),
+                        lease_expires=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _renew_leases(self) -> None:
+        while not self._stop.wait(self.lease_seconds / 3):
+            with self._running_lock:
+                running = list(self._running)
+            if not running:
+                continue
+            try:
+                with self.state.database.session() as db:
+                    db.execute(
+                        update(AsyncJob).where(AsyncJob.id.in_(running), AsyncJob.owner_msid == self.state.msid)
+                        .values(lease_expires=utcnow() + timedelta(seconds=self.lease_seconds))
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception:
+                log.exception("renewing job leases failed")
+
+    # ---- metrics ----------------------------------------------------------------------------------------------
+
+    def update_metrics(self) -> None:
+        with self.state.database.session() as db:
+            counts = dict(db.execute(select(AsyncJob.status, func.count()).group_by(AsyncJob.status)).all())
+        for status, name in JOB_STATE_NAMES.items():
+            ASYNC_JOBS.labels(name).set(counts.get(status, 0))
+
+
+register_service("jobs", JobService)
