@@ -39,7 +39,10 @@ class Scenario:
     run_until: float = 0.0
 
 
-class _LineLoader(yaml.SafeLoader):
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster on big topologies
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """A YAML loader that remembers the line of every mapping (as key '__line__')."""
 
 
