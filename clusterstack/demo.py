@@ -1,0 +1,181 @@
+"""`clusterstack demo`: the seed's cloud on one machine.
+
+Starts the failover-cluster simulator (cluster CI1, nodes HYPERVCLLOUD13 and HYPERVCLLOUD17, CSV
+C:\\ClusterStorage\\Volume1) and the management server on the embedded defaults (SQLite in the data directory),
+then, through the CloudStack API like any operator would, sets up what is not there yet: zone HVCluster, pod P1,
+cluster CI1, both hosts, primary storage PS1 (PreSetup, scope CLUSTER), the offerings "HA Offering" and "Small
+Instance", and a Hyper-V VHD template. Restarting it keeps everything (database and simulated cluster state
+live in the data directory).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+
+SIM_PORT = 8081
+API_PORT = 8080
+TEMPLATE_NAME = "Windows Server 2016 (VHD)"
+
+
+class ApiClient:
+    """A small signed CloudStack API client (the same signature any CloudStack client computes)."""
+
+    def __init__(self, endpoint: str, api_key: str, secret_key: str) -> None:
+        self.endpoint = endpoint
+        self.api_key = api_key
+        self.secret_key = secret_key
+        self.http = httpx.Client(timeout=60)
+
+    def __call__(self, command: str, **params: Any) -> dict[str, Any]:
+        from clusterstack.server.api.signing import sign_params
+
+        query = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
+        query.update(command=command, response="json", apikey=self.api_key)
+        query["signature"] = sign_params(query, self.secret_key)
+        response = self.http.get(self.endpoint, params=query)
+        body = response.json()
+        answer = next(iter(body.values()))
+        if response.status_code != 200:
+            raise click.ClickException(f"{command} failed: {answer.get('errortext')} ({answer.get('errorcode')})")
+        if "jobid" in answer and command not in ("queryAsyncJobResult",):
+            return self.wait(answer["jobid"])
+        return answer
+
+    def wait(self, job_id: str, timeout: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self("queryAsyncJobResult", jobid=job_id)
+            if job["jobstatus"] == 1:
+                return job.get("jobresult", {})
+            if job["jobstatus"] == 2:
+                raise click.ClickException(f"job {job_id} failed: {job['jobresult'].get('errortext')}")
+            time.sleep(0.2)
+        raise click.ClickException(f"job {job_id} did not finish in {timeout:.0f} s")
+
+    def first(self, command: str, entity: str, **params: Any) -> dict[str, Any] | None:
+        found = self(command, **params).get(entity, [])
+        return found[0] if found else None
+
+
+def _windows_os_type(api: ApiClient) -> str:
+    types = api("listOsTypes").get("ostype", [])
+    for wanted in ("Windows Server 2016 (64-bit)", "Windows Server 2019 (64-bit)"):
+        for os_type in types:
+            if os_type["description"] == wanted:
+                return str(os_type["id"])
+    return str(types[0]["id"])
+
+
+def set_up_seed_cloud(api: ApiClient, sim_url: str) -> dict[str, str]:
+    """Create, through the API, whatever of the seed's cloud does not exist yet; answer the ids."""
+    zone = api.first("listZones", "zone", name="HVCluster") or api(
+        "createZone", name="HVCluster", networktype="Advanced", dns1="8.8.8.8", internaldns1="10.102.192.1",
+    )["zone"]
+    if zone.get("allocationstate") != "Enabled":
+        api("updateZone", id=zone["id"], allocationstate="Enabled")
+    pod = api.first("listPods", "pod", name="P1", zoneid=zone["id"]) or api(
+        "createPod", name="P1", zoneid=zone["id"], gateway="10.102.192.1", netmask="255.255.255.0",
+        startip="10.102.192.100", endip="10.102.192.200",
+    )["pod"]
+    cluster = api.first("listClusters", "cluster", name="CI1", zoneid=zone["id"]) or api(
+        "addCluster", clustername="CI1", clustertype="CloudManaged", hypervisor="Hyper-V", zoneid=zone["id"],
+        podid=pod["id"], url=sim_url,
+    )["cluster"][0]
+    hosts = {h["name"] for h in api("listHosts", clusterid=cluster["id"]).get("host", [])}
+    for node in ("HYPERVCLLOUD13", "HYPERVCLLOUD17"):
+        if node not in hosts:
+            api("addHost", zoneid=zone["id"], podid=pod["id"], clusterid=cluster["id"], hypervisor="Hyper-V",
+                url=f"http://{node}", username="administrator", password="demo")
+    if not api.first("listStoragePools", "storagepool", name="PS1"):
+        api("createStoragePool", name="PS1", zoneid=zone["id"], podid=pod["id"], clusterid=cluster["id"],
+            scope="CLUSTER", hypervisor="Hyper-V", url="PreSetup://CI1/C:\\ClusterStorage\\Volume1")
+    offerings = {o["name"] for o in api("listServiceOfferings").get("serviceoffering", [])}
+    if "HA Offering" not in offerings:
+        api("createServiceOffering", name="HA Offering", displaytext="HA Offering", storagetype="shared",
+            provisioningtype="thin", cpunumber=1, cpuspeed=500, memory=512, offerha=True)
+    if "Small Instance" not in offerings:
+        api("createServiceOffering", name="Small Instance", displaytext="Small Instance", storagetype="shared",
+            provisioningtype="thin", cpunumber=1, cpuspeed=500, memory=512, offerha=False)
+    template = api.first("listTemplates", "template", templatefilter="all", name=TEMPLATE_NAME)
+    if template is None:
+        template = api("registerTemplate", name=TEMPLATE_NAME, displaytext=TEMPLATE_NAME, format="VHD",
+                       hypervisor="Hyper-V", ostypeid=_windows_os_type(api), zoneid=zone["id"],
+                       url="http://templates.example/win2016.vhd", ispublic=True, isfeatured=True)["template"][0]
+    return {"zone": zone["id"], "pod": pod["id"], "cluster": cluster["id"], "template": template["id"]}
+
+
+def _wait_until_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise click.ClickException(f"{url} did not come up")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the demo keeps its database, keys, logs and simulated cluster "
+              "(default: <clusterstack data dir>/demo).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=API_PORT, show_default=True, type=int, help="Management server port.")
+@click.option("--sim-port", default=SIM_PORT, show_default=True, type=int,
+              help="Simulator port (its nodes answer on the next ports).")
+@click.option("--speed", default=1.0, show_default=True, type=float, help="Simulated seconds per wall second.")
+def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: float) -> None:
+    """Simulator + management server on the embedded defaults, with the seed's cloud set up."""
+    import uvicorn
+
+    from clusterstack.server.app import create_app, open_server
+    from clusterstack.server.cli import banner, default_data_dir
+    from clusterstack.server.identity.admin_keys import create_admin_keys
+    from clusterstack.server.logging_setup import configure_logging
+    from clusterstack.simulator.cli import seed_topology
+    from clusterstack.simulator.http_api import create_app as create_sim_app
+    from clusterstack.simulator.scenario import load_topology
+    from clusterstack.simulator.service import SimulatedCluster
+
+    directory = (data_dir or default_data_dir() / "demo").expanduser().resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    sim_url = f"http://{host}:{sim_port}"
+    simulated = SimulatedCluster(load_topology(seed_topology()), host=host, port=sim_port, speed=speed,
+                                 state_file=directory / "simulator-state.pickle")
+    sim_server = uvicorn.Server(uvicorn.Config(create_sim_app(simulated), host=host, port=sim_port,
+                                               log_level="warning"))
+    sim_thread = threading.Thread(target=sim_server.run, name="simulator", daemon=True)
+    sim_thread.start()
+    _wait_until_up(f"{sim_url}/cluster")
+
+    configure_logging(directory)
+    state = open_server(directory)
+    api_server = uvicorn.Server(uvicorn.Config(create_app(state), host=host, port=port, log_level="warning"))
+
+    def set_up() -> None:
+        try:
+            _wait_until_up(f"http://{host}:{port}/client/api")
+            key, secret = create_admin_keys(state)
+            ids = set_up_seed_cloud(ApiClient(f"http://{host}:{port}/client/api", key, secret), sim_url)
+        except Exception as exc:
+            click.echo(f"demo set-up failed: {exc}", err=True)
+            api_server.should_exit = True
+            return
+        click.echo(banner(host, port))
+        click.echo(f"failover cluster simulator: {sim_url} (cluster CI1, nodes HYPERVCLLOUD13, HYPERVCLLOUD17)")
+        click.echo(f"log in as admin / password; zone HVCluster {ids['zone']}, template {ids['template']}")
+        click.echo("fail a node:  clusterstack sim node-down HYPERVCLLOUD17   (bring it back: sim node-up)")
+        click.echo("stop with Ctrl-C; the data stays in " + str(directory))
+
+    threading.Thread(target=set_up, name="demo-setup", daemon=True).start()
+    try:
+        api_server.run()
+    finally:
+        sim_server.should_exit = True
+        sim_thread.join(timeout=10)
