@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
+import anyio
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -10,6 +11,10 @@ from clusterstack.server.api.dispatch import ApiAnswer, Dispatcher
 from clusterstack.server.api.responses import render_json, render_xml
 
 SESSION_COOKIES = ("JSESSIONID", "sessionkey")
+# API calls run on worker threads, at most this many at once. More only adds contention: the work is mostly
+# Python under one GIL, and past the database pool's size each extra thread opens and closes its own
+# connection. Requests beyond the limit wait their turn in arrival order.
+DISPATCH_THREADS = 16
 
 
 async def _request_params(request: Request) -> dict[str, str]:
@@ -39,12 +44,16 @@ def render(answer: ApiAnswer, response_format: str) -> Response:
     return response
 
 
-def api_endpoint(dispatcher: Dispatcher):  # type: ignore[no-untyped-def]
+def api_endpoint(dispatcher: Dispatcher, threads: int = DISPATCH_THREADS):  # type: ignore[no-untyped-def]
+    limiter: list[anyio.CapacityLimiter] = []
+
     async def endpoint(request: Request) -> Response:
         params = await _request_params(request)
         headers = {k.lower(): v for k, v in request.headers.items()}
         cookies = dict(request.cookies)
-        answer = await run_in_threadpool(dispatcher.handle, params, headers, cookies)
+        if not limiter:
+            limiter.append(anyio.CapacityLimiter(threads))
+        answer = await anyio.to_thread.run_sync(dispatcher.handle, params, headers, cookies, limiter=limiter[0])
         response_format = next((v for k, v in params.items() if k.lower() == "response"), "xml").lower()
         return render(answer, response_format)
 
