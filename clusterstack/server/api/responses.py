@@ -20,8 +20,16 @@ def format_date(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
+_PLAIN = (str, int, float, bool)
+
+
 def clean(value: Any) -> Any:
     """Drop None values (CloudStack omits null fields) and render dates and enums."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common case first: most fields of a list page are plain values
+        return value
+    if kind is dict:
+        return {k: (v if type(v) in _PLAIN else clean(v)) for k, v in value.items() if v is not None}
     if isinstance(value, dict):
         return {k: clean(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
