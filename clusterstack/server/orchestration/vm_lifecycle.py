@@ -1,0 +1,255 @@
+"""Instance work done through the failover cluster: create and register, start, stop, reboot, move, remove.
+
+Every operation leaves nothing half-made: a failed create removes what it made in the cluster and marks the
+instance Error; a re-run after a management-server restart adopts a role that already exists instead of
+creating it twice. The failover cluster owns placement of clustered VMs, so the instance's host is always read
+back from the role's owner node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clusterstack.hypervisor.base import (
+    PRIORITY_NO_AUTO_START,
+    DriverError,
+    FailoverClusterDriver,
+    NotFound,
+    RoleReport,
+    VhdSpec,
+    VmSpec,
+)
+from clusterstack.server import events, settings
+from clusterstack.server.api.context import CallContext
+from clusterstack.server.api.errors import ApiError, internal_error
+from clusterstack.server.db.base import utcnow
+from clusterstack.server.db.models.infrastructure import Cluster, Host
+from clusterstack.server.db.models.instances import VMInstance, Volume
+from clusterstack.server.events import Actor
+from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, wake
+from clusterstack.server.orchestration.planner import refresh_allocation
+
+log = logging.getLogger("clusterstack.server.orchestration.vm_lifecycle")
+
+HA_PRIORITY = settings.define_setting(
+    "hyperv.ha.role.priority", 2000, "Hyper-V",
+    "Failover-cluster priority of the role of an HA instance: 3000 High, 2000 Medium, 1000 Low",
+    choices=(3000, 2000, 1000),
+)
+OPERATION_TIMEOUT = settings.define_setting(
+    "hyperv.operation.timeout", 300, "Hyper-V",
+    "Seconds to wait for the failover cluster to start, stop or move a VM", minimum=1,
+)
+
+
+def role_priority(db: Session, ha: bool) -> int:
+    return int(settings.get(db, HA_PRIORITY)) if ha else PRIORITY_NO_AUTO_START
+
+
+def owner_actor(vm: VMInstance) -> Actor:
+    return Actor(user_id=vm.user_id, account_id=vm.account_id, domain_id=vm.domain_id)
+
+
+def vm_event(db: Session, vm: VMInstance, event_type: str, description: str, level: str = "INFO") -> None:
+    events.record_event(db, event_type, description, owner_actor(vm), level=level, resource_type="VirtualMachine",
+                        resource_uuid=vm.uuid, resource_name=vm.name)
+
+
+def _cluster(db: Session, vm: VMInstance) -> Cluster:
+    cluster = db.get(Cluster, vm.cluster_id) if vm.cluster_id is not None else None
+    if cluster is None:
+        raise internal_error(f"instance {vm.name} is not placed in a cluster")
+    return cluster
+
+
+def driver_of(ctx: CallContext, vm: VMInstance) -> FailoverClusterDriver:
+    return driver_for(ctx.server, _cluster(ctx.db, vm))
+
+
+def wait_for_role(ctx: CallContext, driver: FailoverClusterDriver, name: str, done: Callable[[RoleReport], bool],
+                  what: str) -> RoleReport:
+    deadline = time.monotonic() + float(settings.get(ctx.db, OPERATION_TIMEOUT))
+    while True:
+        try:
+            role = driver.report().role(name)
+        except DriverError as exc:
+            raise as_api_error(exc) from None
+        if role is None:
+            raise internal_error(f"the failover cluster no longer has role {name} while waiting for it to {what}")
+        if done(role):
+            return role
+        if role.state == "Failed":
+            raise ApiError(533, f"The failover cluster could not {what} {name}: "
+                           f"{role.information or 'the role failed'}", 4325)
+        if time.monotonic() > deadline:
+            raise internal_error(f"{name} did not {what} in time (its role is {role.state}, VM {role.vm_state})")
+        time.sleep(0.1)
+
+
+def host_of_node(db: Session, cluster_id: int, node: str | None) -> Host | None:
+    if node is None:
+        return None
+    return db.scalar(select(Host).where(Host.cluster_id == cluster_id, Host.node_name == node,
+                                        Host.removed.is_(None)))
+
+
+def follow_role(db: Session, vm: VMInstance, role: RoleReport) -> None:
+    """Record where the cluster runs the VM and in what state."""
+    running = role.vm_state in ("Running", "Migrating", "Unmonitored")
+    host = host_of_node(db, vm.cluster_id or 0, role.owner_node)
+    previous = vm.host_id
+    if running:
+        vm.state = "Running"
+        vm.host_id = host.id if host else vm.host_id
+        vm.power_state = "PowerOn"
+    else:
+        vm.state = "Stopped"
+        vm.last_host_id = host.id if host else (vm.host_id or vm.last_host_id)
+        vm.host_id = None
+        vm.power_state = "PowerOff"
+    if host is not None:
+        vm.pod_id = host.pod_id
+        vm.power_host_id = host.id
+    vm.power_state_update_time = utcnow()
+    vm.update_count = (vm.update_count or 0) + 1
+    vm.update_time = utcnow()
+    for host_id in {previous, vm.host_id} - {None}:
+        changed = db.get(Host, host_id)
+        if changed is not None:
+            db.flush()
+            refresh_allocation(db, changed)
+
+
+def root_volume(db: Session, vm: VMInstance) -> Volume | None:
+    return db.scalar(select(Volume).where(Volume.instance_id == vm.id, Volume.volume_type == "ROOT",
+                                          Volume.removed.is_(None)))
+
+
+def create_and_register(ctx: CallContext, vm: VMInstance, node: str | None, start: bool) -> RoleReport:
+    """New-VM on the CSV + Add-ClusterVirtualMachineRole (+ start), or adopt the role a previous run made."""
+    driver = driver_of(ctx, vm)
+    name = vm.instance_name or ""
+    priority = role_priority(ctx.db, vm.ha_enabled)
+    volumes = list(ctx.db.scalars(select(Volume).where(Volume.instance_id == vm.id, Volume.removed.is_(None))
+                                  .order_by(Volume.device_id)))
+    try:
+        existing = driver.report().role(name)
+    except DriverError as exc:
+        raise as_api_error(exc, _cluster(ctx.db, vm)) from None
+    created_here = existing is None
+    try:
+        if existing is None:
+            spec = VmSpec(name=name, cpus=vm.cpu, memory_mb=vm.ram_size, priority=priority,
+                          vhds=tuple(VhdSpec(v.path or "", v.size) for v in volumes), node=node, start=start)
+            role = driver.create_vm(spec)
+        else:
+            role = existing
+            if start and role.vm_state == "Off":
+                role = driver.start_vm(name)
+        vm.role_priority = priority
+        for volume in volumes:
+            volume.state = "Ready"
+            volume.attached = utcnow()
+        ctx.db.commit()  # the role exists: record it before waiting for the VM to come up
+        if start:
+            role = wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Running", "start")
+        follow_role(ctx.db, vm, role)
+        return role
+    except (ApiError, DriverError) as exc:
+        if created_here:
+            _remove_quietly(driver, name)
+        raise exc if isinstance(exc, ApiError) else as_api_error(exc, _cluster(ctx.db, vm)) from None
+
+
+def _remove_quietly(driver: FailoverClusterDriver, name: str) -> None:
+    with contextlib.suppress(DriverError):
+        driver.stop_vm(name, force=True)
+    try:
+        driver.remove_vm(name)
+    except NotFound:
+        pass
+    except DriverError as exc:
+        log.error("could not remove role %s after a failed create: %s", name, exc)
+
+
+def start(ctx: CallContext, vm: VMInstance) -> RoleReport:
+    driver = driver_of(ctx, vm)
+    name = vm.instance_name or ""
+    try:
+        driver.start_vm(name)
+    except DriverError as exc:
+        raise as_api_error(exc, _cluster(ctx.db, vm)) from None
+    role = wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Running", "start")
+    follow_role(ctx.db, vm, role)
+    return role
+
+
+def stop(ctx: CallContext, vm: VMInstance, force: bool) -> RoleReport:
+    driver = driver_of(ctx, vm)
+    name = vm.instance_name or ""
+    try:
+        role = driver.stop_vm(name, force=force)
+    except DriverError as exc:
+        raise as_api_error(exc, _cluster(ctx.db, vm)) from None
+    role = wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Off", "stop")
+    follow_role(ctx.db, vm, role)
+    return role
+
+
+def reboot(ctx: CallContext, vm: VMInstance) -> None:
+    try:
+        driver_of(ctx, vm).reboot_vm(vm.instance_name or "")
+    except DriverError as exc:
+        raise as_api_error(exc, _cluster(ctx.db, vm)) from None
+
+
+def move(ctx: CallContext, vm: VMInstance, target: Host) -> RoleReport:
+    driver = driver_of(ctx, vm)
+    name = vm.instance_name or ""
+    try:
+        driver.move_vm(name, target.node_name, "live")
+    except DriverError as exc:
+        raise as_api_error(exc, _cluster(ctx.db, vm)) from None
+    role = wait_for_role(ctx, driver, name, lambda r: r.owner_node == target.node_name and r.vm_state == "Running",
+                         "live-migrate")
+    follow_role(ctx.db, vm, role)
+    return role
+
+
+def set_priority(ctx: CallContext, vm: VMInstance, priority: int) -> None:
+    try:
+        driver_of(ctx, vm).set_priority(vm.instance_name or "", priority)
+    except DriverError as exc:
+        raise as_api_error(exc, _cluster(ctx.db, vm)) from None
+    vm.role_priority = priority
+
+
+def set_resources(ctx: CallContext, vm: VMInstance, cpus: int, memory_mb: int) -> None:
+    try:
+        driver_of(ctx, vm).set_resources(vm.instance_name or "", cpus, memory_mb)
+    except DriverError as exc:
+        raise as_api_error(exc, _cluster(ctx.db, vm)) from None
+
+
+def remove(ctx: CallContext, vm: VMInstance) -> None:
+    """Remove the role, the VM and its VHDs from the cluster (the VM is turned off first)."""
+    driver = driver_of(ctx, vm)
+    name = vm.instance_name or ""
+    try:
+        role = driver.report().role(name)
+        if role is not None and role.vm_state != "Off":
+            driver.stop_vm(name, force=True)
+            wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Off", "turn off")
+        if role is not None:
+            driver.remove_vm(name)
+    except NotFound:
+        pass
+    except DriverError as exc:
+        raise as_api_error(exc, _cluster(ctx.db, vm)) from None
+    wake(ctx.server, vm.cluster_id or 0)
