@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 03:38:15.154145
+Create Date: (regenerated from the models)
 """
 
 from __future__ import annotations
