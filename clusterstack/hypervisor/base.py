@@ -192,6 +192,10 @@ class FailoverClusterDriver(abc.ABC):
     @abc.abstractmethod
     def report(self) -> ClusterReport: ...
 
+    def role(self, name: str) -> RoleReport | None:
+        """One role, or None when the cluster has no such role (drivers answer this more cheaply)."""
+        return self.report().role(name)
+
     @abc.abstractmethod
     def events(self, since: int = 0, limit: int = 1000) -> list[ClusterEventReport]: ...
 

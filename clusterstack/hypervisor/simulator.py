@@ -142,6 +142,12 @@ class SimulatorDriver(FailoverClusterDriver):
         self._node_addresses = {n.name.lower(): n.address for n in report.nodes if n.address}
         return report
 
+    def role(self, name: str) -> RoleReport | None:
+        try:
+            return _role(self._call("GET", f"/roles/{name}"))
+        except NotFound:
+            return None
+
     def events(self, since: int = 0, limit: int = 1000) -> list[ClusterEventReport]:
         data = self._call("GET", "/events", params={"since": since, "limit": limit})
         entries = data.get("events", []) if isinstance(data, dict) else data

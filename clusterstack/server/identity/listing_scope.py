@@ -18,7 +18,12 @@ def subtree_ids(path: str) -> Select[Any]:
 
 
 def scope_accounts(db: Session, caller: Caller, query: Select[Any], params: dict[str, Any]) -> Select[Any]:
-    """Narrow `query` (which selects from or joins Account) to what the caller may list, by domainid/account."""
+    """Narrow `query` (which selects from or joins Account) the way CloudStack's buildACLSearchParameters does.
+
+    A user: its own account. An admin: with domainid, that domain (its subtree with isrecursive or listall),
+    or one account of it by name; with an id or listall, everything it reaches (root all, a domain admin its
+    subtree); otherwise its own account only.
+    """
     if not (caller.is_root_admin or caller.is_domain_admin):
         if params.get("account") not in (None, caller.account_name) or \
                 params.get("domainid") not in (None, caller.domain_uuid):
@@ -33,7 +38,9 @@ def scope_accounts(db: Session, caller: Caller, query: Select[Any], params: dict
             return query.where(Account.domain_id.in_(subtree_ids(domain.path)))
         return query.where(Account.domain_id == domain.id)
     if "account" in params:
-        query = query.where(Account.name == params["account"])
-    if caller.is_root_admin:
-        return query
-    return query.where(Account.domain_id.in_(subtree_ids(caller.domain_path)))
+        return query.where(Account.domain_id == caller.domain_id, Account.name == params["account"])
+    if "id" in params or params.get("listall"):
+        if caller.is_root_admin:
+            return query
+        return query.where(Account.domain_id.in_(subtree_ids(caller.domain_path)))
+    return query.where(Account.id == caller.account_id)

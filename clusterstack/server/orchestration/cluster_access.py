@@ -61,6 +61,18 @@ def quorate_report(server: ServerState, cluster: Cluster) -> ClusterReport:
     return report
 
 
+def require_quorum(cluster: Cluster) -> None:
+    """Refuse new work (534) on a cluster whose failover cluster has lost quorum, as last reported.
+
+    The follower keeps `cluster.quorate` current within milliseconds of the cluster's change feed, so this
+    costs no round trip to the cluster on every request.
+    """
+    if not cluster.quorate:
+        raise errors.unavailable(
+            f"Failover cluster {cluster.failover_name or cluster.name} of cluster {cluster.name} has lost quorum; "
+            "new work on this cluster is refused until quorum is back")
+
+
 def wake(server: ServerState, cluster_id: int) -> None:
     service = server.services.get("clusters")
     if service is not None:

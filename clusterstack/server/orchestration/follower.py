@@ -33,6 +33,7 @@ PING_INTERVAL = settings.define_setting(
     "Seconds between checks that each failover-cluster node answers on its own address", minimum=0.1,
 )
 LEASE_SECONDS = 15.0
+MIN_PASS_GAP = 0.05  # under a stream of changes, passes run at most this often (changes coalesce)
 
 
 class ClusterFollower:
@@ -116,6 +117,7 @@ class ClusterFollower:
                     self._cursor = max(self._cursor, report.cursor)
                 interval = self._setting(SYNC_INTERVAL) if report is not None else 1.0
                 self._wake.wait(min(interval, LEASE_SECONDS / 3))
+                self._stop.wait(MIN_PASS_GAP)
         except Exception:
             log.exception("following cluster %s failed; it will be picked up again", self.cluster_id)
         finally:

@@ -77,7 +77,7 @@ def wait_for_role(ctx: CallContext, driver: FailoverClusterDriver, name: str, do
     deadline = time.monotonic() + float(settings.get(ctx.db, OPERATION_TIMEOUT))
     while True:
         try:
-            role = driver.report().role(name)
+            role = driver.role(name)
         except DriverError as exc:
             raise as_api_error(exc) from None
         if role is None:
@@ -89,7 +89,7 @@ def wait_for_role(ctx: CallContext, driver: FailoverClusterDriver, name: str, do
                            f"{role.information or 'the role failed'}", 4325)
         if time.monotonic() > deadline:
             raise internal_error(f"{name} did not {what} in time (its role is {role.state}, VM {role.vm_state})")
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def host_of_node(db: Session, cluster_id: int, node: str | None) -> Host | None:
@@ -139,7 +139,7 @@ def create_and_register(ctx: CallContext, vm: VMInstance, node: str | None, star
     volumes = list(ctx.db.scalars(select(Volume).where(Volume.instance_id == vm.id, Volume.removed.is_(None))
                                   .order_by(Volume.device_id)))
     try:
-        existing = driver.report().role(name)
+        existing = driver.role(name)
     except DriverError as exc:
         raise as_api_error(exc, _cluster(ctx.db, vm)) from None
     created_here = existing is None
@@ -242,7 +242,7 @@ def remove(ctx: CallContext, vm: VMInstance) -> None:
     driver = driver_of(ctx, vm)
     name = vm.instance_name or ""
     try:
-        role = driver.report().role(name)
+        role = driver.role(name)
         if role is not None and role.vm_state != "Off":
             driver.stop_vm(name, force=True)
             wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Off", "turn off")

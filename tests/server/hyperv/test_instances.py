@@ -125,3 +125,28 @@ def test_new_work_is_refused_without_quorum(seed: dict[str, Any]) -> None:
     assert refused.value.error["errorcode"] in (533, 534)
     assert "quorum" in refused.value.error["errortext"] or "Alert" in refused.value.error["errortext"]
     assert not client.listVirtualMachines(listall=True).get("virtualmachine")
+
+
+def test_data_volumes_live_on_the_csv(seed: dict[str, Any]) -> None:
+    client = seed["cs"]
+    vm = _deploy(seed, "withdata", "HA Offering", "HYPERVCLLOUD13")
+    offering = client.createDiskOffering(name="Custom", displaytext="Custom", customized=True)["diskoffering"]
+    volume = client.createVolume(name="data1", zoneid=seed["zone"], diskofferingid=offering["id"], size=5)["volume"]
+    assert volume["state"] == "Allocated" and volume["type"] == "DATADISK"
+    attached = client.attachVolume(id=volume["id"], virtualmachineid=vm["id"])["volume"]
+    assert attached["virtualmachineid"] == vm["id"]
+    role = _roles(seed)[vm["instancename"]]
+    assert any(v["path"].endswith(".vhdx") and v["size_bytes"] == 5 * 1024**3 for v in role["vhds"])
+    client.resizeVolume(id=volume["id"], size=8)
+    role = _roles(seed)[vm["instancename"]]
+    assert any(v["size_bytes"] == 8 * 1024**3 for v in role["vhds"])
+    _wait(lambda: client.listStoragePools()["storagepool"][0]["disksizeused"] == (20 + 8) * 1024**3)
+    with pytest.raises(CloudStackApiException) as refused:
+        client.deleteVolume(id=volume["id"])
+    assert refused.value.error["errorcode"] == 431
+    client.detachVolume(id=volume["id"])
+    assert client.deleteVolume(id=volume["id"]) == {"success": True}
+    _wait(lambda: client.listStoragePools()["storagepool"][0]["disksizeused"] == 20 * 1024**3)
+    with pytest.raises(CloudStackApiException) as refused:
+        client.resizeVolume(id=volume["id"], size=9)
+    assert refused.value.error["errorcode"] == 431

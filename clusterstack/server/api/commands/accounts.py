@@ -185,9 +185,10 @@ def create_account(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
 )
 def list_accounts(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     query = select(Account).where(Account.removed.is_(None))
-    query = scope_accounts(ctx.db, ctx.user, query, {k: v for k, v in p.items() if k != "account"})
     if "id" in p:
+        scope.check_account_access(ctx.db, ctx.user, scope.find_account(ctx.db, p["id"]))
         query = query.where(Account.uuid == p["id"])
+    query = scope_accounts(ctx.db, ctx.user, query, p)
     if "name" in p:
         query = query.where(Account.name == p["name"])
     if "accounttype" in p:

@@ -147,7 +147,13 @@ def list_users(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         select(User).join(Account, User.account_id == Account.id)
         .where(User.removed.is_(None), Account.removed.is_(None))
     )
-    query = scope_accounts(ctx.db, ctx.user, query, p)
+    caller = ctx.user
+    if not (caller.is_root_admin or caller.is_domain_admin):
+        # a user lists only itself, as in CloudStack
+        if p.get("id", caller.user_uuid) != caller.user_uuid:
+            raise permission_denied("Calling user is not authorized to see the user requested by id")
+        query = query.where(User.id == caller.user_id)
+    query = scope_accounts(ctx.db, caller, query, p)
     if "id" in p:
         query = query.where(User.uuid == p["id"])
     if "username" in p:

@@ -21,7 +21,7 @@ from clusterstack.server.db.models.identity import Account, Domain
 from clusterstack.server.db.models.infrastructure import Cluster, Host, StoragePool, Zone
 from clusterstack.server.db.models.instances import VMInstance, Volume, instance_name
 from clusterstack.server.orchestration import vm_lifecycle as lifecycle
-from clusterstack.server.orchestration.cluster_access import quorate_report
+from clusterstack.server.orchestration.cluster_access import require_quorum
 from clusterstack.server.orchestration.planner import Demand, plan, refresh_allocation
 from clusterstack.server.settings import define_setting
 from clusterstack.server.settings import get as get_setting
@@ -52,8 +52,9 @@ def _require_state(vm: VMInstance, *states: str, action: str) -> None:
 
 
 def _require_quorum(ctx: CallContext, vm: VMInstance) -> None:
-    if vm.cluster_id is not None:
-        quorate_report(ctx.server, ctx.db.get(Cluster, vm.cluster_id))  # type: ignore[arg-type]
+    cluster = ctx.db.get(Cluster, vm.cluster_id) if vm.cluster_id is not None else None
+    if cluster is not None:
+        require_quorum(cluster)
 
 
 def _owner_account(ctx: CallContext, p: dict[str, Any]) -> Account:
@@ -116,7 +117,7 @@ def _prepare_deploy(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     demand = Demand(offering.cpu, offering.speed, offering.ram_size, root_bytes + data_bytes,
                     tuple(t for t in (offering.host_tag or "").split(",") if t))
     placement = plan(db, zone, demand, host=host, cluster=cluster)
-    quorate_report(ctx.server, placement.host.cluster)
+    require_quorum(placement.host.cluster)
     name = p.get("name")
     if name is not None:
         clash = db.scalar(select(VMInstance).where(VMInstance.name == name, VMInstance.account_id == account.id,

@@ -1,0 +1,248 @@
+"""Data volumes on the CSV: createVolume, attachVolume, detachVolume, resizeVolume, deleteVolume.
+
+A DATADISK is a VHDX on its primary storage's Cluster Shared Volume, created when first attached to an
+instance (as CloudStack creates a volume on primary storage at first attach) and reflected in the pool's
+allocated and used space.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from clusterstack.hypervisor.base import DriverError, VhdSpec
+from clusterstack.server import events
+from clusterstack.server.api.access import check_access
+from clusterstack.server.api.commands.resource_limits import check_limit
+from clusterstack.server.api.commands.volumes import render_volume_row, volume_page_query
+from clusterstack.server.api.context import CallContext
+from clusterstack.server.api.errors import param_error
+from clusterstack.server.api.lookup import find_by_uuid
+from clusterstack.server.api.registry import JobTarget, Param, api_command
+from clusterstack.server.db.base import utcnow
+from clusterstack.server.db.models.catalog import DiskOffering
+from clusterstack.server.db.models.identity import Account
+from clusterstack.server.db.models.infrastructure import Cluster, StoragePool, Zone
+from clusterstack.server.db.models.instances import VMInstance, Volume
+from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, require_quorum
+from clusterstack.server.orchestration.planner import pool_room
+
+GB = 1024**3
+VOLUME_ID = Param("id", "uuid", required=True, description="the ID of the disk volume")
+
+
+def _volume(ctx: CallContext, uuid: str) -> Volume:
+    volume = find_by_uuid(ctx.db, Volume, uuid, "volume")
+    check_access(ctx.db, ctx.user, volume, f"volume {volume.name}")
+    return volume
+
+
+def _answer(ctx: CallContext, volume: Volume) -> dict[str, Any]:
+    ctx.db.flush()
+    page = select(Volume.id.label("id")).where(Volume.id == volume.id).subquery("page")
+    row = ctx.db.connection().execute(volume_page_query(page)).one()
+    return {"volume": render_volume_row(row, admin=ctx.user.is_root_admin)}
+
+
+def _event(ctx: CallContext, volume: Volume, event_type: str, description: str) -> None:
+    events.record_event(ctx.db, event_type, description, ctx.actor, resource_type="Volume",
+                        resource_uuid=volume.uuid, resource_name=volume.name)
+
+
+def _instance(ctx: CallContext, uuid: str) -> VMInstance:
+    vm = find_by_uuid(ctx.db, VMInstance, uuid, "virtual machine", "virtualmachineid")
+    check_access(ctx.db, ctx.user, vm, f"virtual machine {vm.name}")
+    if vm.cluster_id is None or vm.state in ("Destroyed", "Expunging", "Error"):
+        raise param_error(f"Virtual machine {vm.name} is {vm.state}")
+    return vm
+
+
+def _cluster(ctx: CallContext, vm: VMInstance) -> Cluster:
+    cluster = ctx.db.get(Cluster, vm.cluster_id)
+    assert cluster is not None
+    require_quorum(cluster)
+    return cluster
+
+
+def _prepare_create(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
+    db = ctx.db
+    zone = find_by_uuid(db, Zone, p["zoneid"], "zone", "zoneid") if "zoneid" in p else None
+    offering = find_by_uuid(db, DiskOffering, p["diskofferingid"], "disk offering", "diskofferingid") \
+        if "diskofferingid" in p else None
+    if offering is None and "size" not in p:
+        raise param_error("Unable to execute API command createvolume due to missing parameter diskofferingid "
+                          "(or size)")
+    if offering is not None and not offering.customized and "size" in p:
+        raise param_error(f"Disk offering {offering.name} has a fixed size; size goes with a custom offering")
+    size = int(p["size"]) * GB if "size" in p else (offering.disk_size if offering else 0)
+    if size <= 0:
+        raise param_error("A volume needs a size: give size (GB) with a custom disk offering")
+    vm = _instance(ctx, p["virtualmachineid"]) if "virtualmachineid" in p else None
+    if zone is None:
+        if vm is None:
+            raise param_error("Unable to execute API command createvolume due to missing parameter zoneid")
+        zone = db.get(Zone, vm.zone_id)
+    account = db.get(Account, ctx.user.account_id)
+    assert account is not None and zone is not None
+    check_limit(db, account, 2, 1)
+    check_limit(db, account, 10, max(1, size // GB))
+    volume = Volume(name=p.get("name") or "DATA", volume_type="DATADISK", state="Allocated", size=size,
+                    zone_id=zone.id, account_id=account.id, domain_id=account.domain_id,
+                    disk_offering_id=offering.id if offering else None,
+                    provisioning_type=offering.provisioning_type if offering else "thin")
+    db.add(volume)
+    db.flush()
+    if not p.get("name"):
+        volume.name = f"DATA-{volume.id}"
+    return JobTarget("Volume", volume.uuid)
+
+
+def _job_volume(ctx: CallContext) -> Volume:
+    from clusterstack.server.db.models.jobs import AsyncJob
+
+    job = ctx.db.scalar(select(AsyncJob).where(AsyncJob.uuid == ctx.job_uuid))
+    volume = ctx.db.scalar(select(Volume).where(Volume.uuid == (job.instance_uuid if job else None)))
+    if volume is None:
+        raise param_error("the volume of this job is gone")
+    return volume
+
+
+@api_command(
+    "createVolume", isasync=True, resumable=True, response="volume", prepare=_prepare_create,
+    description="Creates a disk volume from a disk offering; with virtualmachineid it is attached at once.",
+    params=[
+        Param("name", description="the name of the disk volume"),
+        Param("zoneid", "uuid", description="the ID of the availability zone"),
+        Param("diskofferingid", "uuid", description="the ID of the disk offering"),
+        Param("size", "long", description="Arbitrary volume size in GB (custom disk offering)", minimum=1),
+        Param("virtualmachineid", "uuid", description="the ID of the virtual machine; to attach at once"),
+        Param("account", description="the account associated with the disk volume"),
+        Param("domainid", "uuid", description="the domain ID associated with the disk volume"),
+    ],
+)
+def create_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    volume = _job_volume(ctx)
+    _event(ctx, volume, "VOLUME.CREATE", f"Created volume {volume.name} ({volume.size // GB} GB)")
+    if "virtualmachineid" in p and volume.instance_id is None:
+        _attach(ctx, volume, _instance(ctx, p["virtualmachineid"]))
+    return _answer(ctx, volume)
+
+
+def _attach(ctx: CallContext, volume: Volume, vm: VMInstance) -> None:
+    cluster = _cluster(ctx, vm)
+    driver = driver_for(ctx.server, cluster)
+    root = ctx.db.scalar(select(Volume).where(Volume.instance_id == vm.id, Volume.volume_type == "ROOT",
+                                              Volume.removed.is_(None)))
+    pool = ctx.db.get(StoragePool, volume.pool_id or (root.pool_id if root else None))
+    if pool is None:
+        raise param_error(f"Virtual machine {vm.name} has no primary storage")
+    if volume.path is None:
+        if pool_room(pool) < volume.size:
+            raise param_error(f"Primary storage {pool.name} has not {volume.size // GB} GB free")
+        volume.path = f"{pool.path.rstrip(chr(92))}\\{vm.instance_name}\\{volume.name}-{volume.id}.vhdx"
+        volume.pool_id = pool.id
+        try:
+            driver.create_vhd(VhdSpec(volume.path, volume.size))
+        except DriverError as exc:
+            volume.path = None
+            raise as_api_error(exc, cluster) from None
+        pool.allocated_bytes += volume.size
+    try:
+        driver.attach_vhd(vm.instance_name or "", volume.path)
+    except DriverError as exc:
+        raise as_api_error(exc, cluster) from None
+    used = ctx.db.scalar(select(func.max(Volume.device_id)).where(Volume.instance_id == vm.id,
+                                                                   Volume.removed.is_(None))) or 0
+    volume.instance_id, volume.device_id, volume.state, volume.attached = vm.id, used + 1, "Ready", utcnow()
+    _event(ctx, volume, "VOLUME.ATTACH", f"Attached volume {volume.name} to {vm.name}")
+
+
+def _prepare_volume(*, attached: bool | None) -> Any:
+    def prepare(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
+        volume = _volume(ctx, p["id"])
+        if volume.volume_type == "ROOT" and attached is not None:
+            raise param_error(f"Volume {volume.name} is a ROOT volume; it stays with its instance")
+        if attached is True and volume.instance_id is None:
+            raise param_error(f"Volume {volume.name} is not attached to an instance")
+        if attached is False and volume.instance_id is not None:
+            raise param_error(f"Volume {volume.name} is already attached to an instance")
+        if attached is False:
+            _instance(ctx, p["virtualmachineid"])
+        return JobTarget("Volume", volume.uuid)
+
+    return prepare
+
+
+@api_command("attachVolume", isasync=True, response="volume", prepare=_prepare_volume(attached=False),
+             description="Attaches a disk volume to a virtual machine.",
+             params=[VOLUME_ID, Param("virtualmachineid", "uuid", required=True,
+                                      description="the ID of the virtual machine")])
+def attach_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    volume = _volume(ctx, p["id"])
+    if volume.instance_id is None:
+        _attach(ctx, volume, _instance(ctx, p["virtualmachineid"]))
+    return _answer(ctx, volume)
+
+
+@api_command("detachVolume", isasync=True, response="volume", prepare=_prepare_volume(attached=True),
+             description="Detaches a disk volume from a virtual machine.", params=[VOLUME_ID])
+def detach_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    volume = _volume(ctx, p["id"])
+    vm = ctx.db.get(VMInstance, volume.instance_id) if volume.instance_id else None
+    if vm is not None and volume.path:
+        cluster = _cluster(ctx, vm)
+        try:
+            driver_for(ctx.server, cluster).detach_vhd(vm.instance_name or "", volume.path)
+        except DriverError as exc:
+            raise as_api_error(exc, cluster) from None
+        _event(ctx, volume, "VOLUME.DETACH", f"Detached volume {volume.name} from {vm.name}")
+    volume.instance_id = volume.device_id = None
+    volume.attached = None
+    return _answer(ctx, volume)
+
+
+@api_command("resizeVolume", isasync=True, response="volume", prepare=_prepare_volume(attached=None),
+             description="Grows a disk volume (Resize-VHD on the CSV).",
+             params=[VOLUME_ID, Param("size", "long", required=True, description="New volume size in GB", minimum=1)])
+def resize_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    volume = _volume(ctx, p["id"])
+    new_size = int(p["size"]) * GB
+    if new_size <= volume.size:
+        raise param_error(f"Volume {volume.name} can only grow: it has {volume.size // GB} GB")
+    pool = ctx.db.get(StoragePool, volume.pool_id) if volume.pool_id else None
+    if volume.path and pool is not None:
+        if pool_room(pool) < new_size - volume.size:
+            raise param_error(f"Primary storage {pool.name} has not {(new_size - volume.size) // GB} GB free")
+        cluster = ctx.db.get(Cluster, pool.cluster_id) if pool.cluster_id else None
+        if cluster is not None:
+            require_quorum(cluster)
+            try:
+                driver_for(ctx.server, cluster).resize_vhd(volume.path, new_size)
+            except DriverError as exc:
+                raise as_api_error(exc, cluster) from None
+        pool.allocated_bytes += new_size - volume.size
+    previous, volume.size = volume.size, new_size
+    _event(ctx, volume, "VOLUME.RESIZE", f"Resized volume {volume.name} from {previous // GB} GB to "
+           f"{new_size // GB} GB")
+    return _answer(ctx, volume)
+
+
+@api_command("deleteVolume", response="success", description="Deletes a detached disk volume.", params=[VOLUME_ID])
+def delete_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    volume = _volume(ctx, p["id"])
+    if volume.instance_id is not None:
+        raise param_error(f"Volume {volume.name} is attached to an instance; detach it first")
+    pool = ctx.db.get(StoragePool, volume.pool_id) if volume.pool_id else None
+    if volume.path and pool is not None:
+        cluster = ctx.db.get(Cluster, pool.cluster_id) if pool.cluster_id else None
+        if cluster is not None:
+            require_quorum(cluster)
+            try:
+                driver_for(ctx.server, cluster).delete_vhd(volume.path)
+            except DriverError as exc:
+                raise as_api_error(exc, cluster) from None
+        pool.allocated_bytes = max(0, pool.allocated_bytes - volume.size)
+    volume.state, volume.removed = "Expunged", utcnow()
+    _event(ctx, volume, "VOLUME.DELETE", f"Deleted volume {volume.name}")
+    return {"success": True}
