@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import GIB, Cloud, refused
+from .conftest import GIB, Cloud, refused
 
 
 def _by_type(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import GIB, Cloud, refused
+from .conftest import GIB, Cloud, refused
 
 
 def test_cluster_list_update_delete(cloud: Cloud) -> None:

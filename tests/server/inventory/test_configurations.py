@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Cloud, refused
+from .conftest import Cloud, refused
 
 
 def test_update_configuration_takes_effect_and_is_recorded(cloud: Cloud) -> None:

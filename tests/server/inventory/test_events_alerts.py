@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conftest import Cloud, refused
+from .conftest import Cloud, refused
 from sqlalchemy import select
 
 from clusterstack.server.db.models.events import Event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import GIB, Cloud, refused
+from .conftest import GIB, Cloud, refused
 from sqlalchemy import select
 
 from clusterstack.server.db.models.catalog import ServiceOffering

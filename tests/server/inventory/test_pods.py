@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import POD_ARGS, Cloud, refused
+from .conftest import POD_ARGS, Cloud, refused
 
 
 def test_pod_lifecycle_writes_events(cloud: Cloud) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import GIB, Cloud, refused
+from .conftest import GIB, Cloud, refused
 
 from clusterstack.server.api.commands.storage_pools import (
     VolumeFacts,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import ZONE_ARGS, Cloud, refused
+from .conftest import ZONE_ARGS, Cloud, refused
 
 
 def test_zone_lifecycle_writes_events(cloud: Cloud) -> None:
