@@ -6,6 +6,9 @@ lives in the `configuration` table, the default here.
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,17 +90,38 @@ def lookup(name: str) -> Setting:
         raise SettingError(f"configuration {name} does not exist") from None
 
 
+CACHE_SECONDS = 2.0  # another management server's change is seen within this long
+# per database engine: the values read, each with the moment it goes stale
+_cache: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, Any]]] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
 def get(db: Session, setting: Setting | str) -> Any:
+    """The value in force: read through a short cache, since hot paths (every API request) read settings."""
     setting = lookup(setting) if isinstance(setting, str) else setting
+    engine = db.get_bind()
+    engine = getattr(engine, "engine", engine)
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _cache.get(engine, {}).get(setting.name)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     row = db.get(ConfigurationValue, setting.name)
-    if row is None or row.value is None:
-        return setting.default
-    return setting.parse(row.value)
+    value = setting.default if row is None or row.value is None else setting.parse(row.value)
+    with _cache_lock:
+        _cache.setdefault(engine, {})[setting.name] = (now + CACHE_SECONDS, value)
+    return value
+
+
+def forget_cached() -> None:
+    with _cache_lock:
+        _cache.clear()
 
 
 def put(db: Session, name: str, raw: str | None) -> Any:
     """Set (or, with None, reset to its default) a setting; returns the value now in force."""
     setting = lookup(name)
+    forget_cached()
     row = db.get(ConfigurationValue, name)
     if raw is None:
         if row is not None:
