@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,12 +23,7 @@ from pathlib import Path
 
 import httpx
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
-
-from conftest import LiveServer, LiveSimulator  # noqa: E402
-
-from clusterstack.demo import ApiClient, set_up_seed_cloud  # noqa: E402
+from clusterstack.demo import ApiClient, set_up_seed_cloud
 
 TOPOLOGY = """\
 cluster:
@@ -50,22 +47,62 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         topology = Path(tmp) / "topology.yaml"
         topology.write_text(TOPOLOGY)
-        sim = LiveSimulator(topology=topology, speed=50.0).start()
-        server = LiveServer(Path(tmp) / "ms", f"sqlite:///{tmp}/bench.db").start()
+        sim_port = _free_port(3)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            api_port = sock.getsockname()[1]
+        sim_url, endpoint = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{api_port}/client/api"
+        data_dir = Path(tmp) / "ms"
+        cli = [sys.executable, "-m", "clusterstack.cli"]
+        processes = [
+            subprocess.Popen([*cli, "sim", "serve", "--topology", str(topology), "--port", str(sim_port),
+                              "--speed", "50"], stdout=subprocess.DEVNULL),
+            subprocess.Popen([*cli, "serve", "--port", str(api_port), "--data-dir", str(data_dir)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        ]
         try:
-            key, secret = server.admin_keys()
-            api = ApiClient(server.endpoint, key, secret)
-            ids = set_up_seed_cloud(api, sim.url)
+            _wait_up(f"{sim_url}/cluster")
+            _wait_up(endpoint)
+            keys = subprocess.run([*cli, "admin", "create-keys", "--data-dir", str(data_dir)], check=True,
+                                  capture_output=True, text=True).stdout
+            values = dict(line.split(" = ", 1) for line in keys.splitlines() if " = " in line)
+            api = ApiClient(endpoint, values["apikey"].strip(), values["secretkey"].strip())
+            ids = set_up_seed_cloud(api, sim_url)
             offering = api("createServiceOffering", name="Bench", displaytext="Bench", cpunumber=1, cpuspeed=100,
                            memory=128, offerha=True)["serviceoffering"]
             api("updateConfiguration", name="hyperv.root.disk.size.gb", value="1")
             while any(h["state"] != "Up" for h in api("listHosts")["host"]):
                 time.sleep(0.1)
             deploy(api, ids, offering["id"], deployments)
-            latency(api, sim, moves)
+            latency(api, sim_url, moves)
         finally:
-            server.stop()
-            sim.stop()
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def _free_port(count: int) -> int:
+    for base in range(23000, 60000, 7):
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free ports")
+
+
+def _wait_up(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def deploy(api: ApiClient, ids: dict[str, str], offering: str, count: int) -> None:
@@ -75,7 +112,7 @@ def deploy(api: ApiClient, ids: dict[str, str], offering: str, count: int) -> No
         api("deployVirtualMachine", zoneid=ids["zone"], serviceofferingid=offering, templateid=ids["template"],
             name=f"bench-{i}")
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(one, range(count)))
     elapsed = time.perf_counter() - started
     running = len([v for v in api("listVirtualMachines", listall=True, pagesize=500, page=1)["virtualmachine"]
@@ -84,14 +121,13 @@ def deploy(api: ApiClient, ids: dict[str, str], offering: str, count: int) -> No
           f"({count / elapsed:.1f} per second; target 1,000 in <= 60 s); first page Running: {running}")
 
 
-def latency(api: ApiClient, sim: LiveSimulator, moves: int) -> None:
+def latency(api: ApiClient, sim_url: str, moves: int) -> None:
     vms = api("listVirtualMachines", listall=True, pagesize=moves, page=1)["virtualmachine"][:moves]
     samples = []
     for vm in vms:
         target = "HYPERVCLLOUD13" if vm["hostname"] == "HYPERVCLLOUD17" else "HYPERVCLLOUD17"
-        httpx.post(f"{sim.url}/roles/{vm['instancename']}/move", json={"node": target, "type": "live"}, timeout=30)
-        while sim.report()["roles"] and next(r for r in sim.report()["roles"]
-                                             if r["name"] == vm["instancename"])["owner_node"] != target:
+        httpx.post(f"{sim_url}/roles/{vm['instancename']}/move", json={"node": target, "type": "live"}, timeout=30)
+        while httpx.get(f"{sim_url}/roles/{vm['instancename']}", timeout=30).json()["owner_node"] != target:
             time.sleep(0.005)
         done = time.perf_counter()  # the cluster completed the move
         while api("listVirtualMachines", id=vm["id"])["virtualmachine"][0]["hostname"] != target:
