@@ -101,8 +101,12 @@ def apply(db: Session, cluster: Cluster, report: ClusterReport, unreachable: set
         if node.cpus:
             host.cpus = node.cpus
         status = _STATUS_OF_NODE.get(node.state, "Alert")
-        if not quorate and status != "Down":
-            _set_status(db, host, "Alert", f"failover cluster {report.name} has no quorum")
+        if not quorate:
+            # the cluster service is stopped everywhere: a node whose machine answers is Alert, a dead one Down
+            if node.name.lower() in unreachable:
+                _set_status(db, host, "Down", f"node {node.name} does not answer and {report.name} has no quorum")
+            else:
+                _set_status(db, host, "Alert", f"failover cluster {report.name} has no quorum")
         elif status == "Up" and node.name.lower() in unreachable:
             _set_status(db, host, "Alert", f"node {node.name} does not answer (No route to host)")
         else:

@@ -99,14 +99,14 @@ def plan(db: Session, zone: Zone, demand: Demand, *, host: Host | None = None,
 
 def _unfit(db: Session, host: Host, demand: Demand) -> str | None:
     cluster = host.cluster
+    if not cluster.quorate:
+        return f"failover cluster {cluster.failover_name or cluster.name} has lost quorum"
     if host.status != "Up":
         return f"host is {host.status}"
     if host.resource_state != "Enabled":
         return f"host is {host.resource_state}"
     if cluster.allocation_state != "Enabled":
         return f"cluster {cluster.name} is {cluster.allocation_state}"
-    if not cluster.quorate:
-        return f"failover cluster {cluster.failover_name or cluster.name} has lost quorum"
     missing = [t for t in demand.host_tags if t not in host.tag_list]
     if missing:
         return f"lacks host tag {', '.join(missing)}"
