@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .conftest import Cloud, refused
 from sqlalchemy import select
 
 from clusterstack.server.db.models.events import Event
 from clusterstack.server.db.models.identity import Account, User
 from clusterstack.server.events import Actor, raise_alert, record_event
+
+from .conftest import Cloud, refused
 
 
 def _record_for(cloud: Cloud, username: str, event_type: str, description: str, **extra: Any) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import GIB, Cloud, refused
 from sqlalchemy import select
 
 from clusterstack.server.db.models.catalog import ServiceOffering
 from clusterstack.server.db.models.identity import Account, User
 from clusterstack.server.db.models.infrastructure import Host, StoragePool
 from clusterstack.server.db.models.instances import VMInstance, Volume
+
+from .conftest import GIB, Cloud, refused
 
 
 def _place_instance(cloud: Cloud, host: dict[str, Any], pool: dict[str, Any], offering: dict[str, Any]) -> None:

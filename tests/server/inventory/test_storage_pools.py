@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import GIB, Cloud, refused
 from sqlalchemy import select
 
 from clusterstack.server.api.commands.storage_pools import pool_credentials
 from clusterstack.server.db.models.infrastructure import StoragePool
+
+from .conftest import GIB, Cloud, refused
 
 
 def _topology(cloud: Cloud) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

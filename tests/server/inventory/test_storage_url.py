@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from .conftest import GIB, Cloud, refused
 
 from clusterstack.server.api.commands.storage_pools import (
     VolumeFacts,
@@ -15,6 +14,8 @@ from clusterstack.server.api.commands.storage_pools import (
 )
 from clusterstack.server.api.errors import ApiError, param_error
 from clusterstack.server.api.storage_url import parse_storage_url
+
+from .conftest import GIB, Cloud, refused
 
 
 @pytest.mark.parametrize("url", [
