@@ -148,7 +148,7 @@ def test_create_list_update_delete_users(world: World) -> None:
     assert missing["errorcode"] == 431 and "email" in missing["errortext"]
     listed = world.admin.listUsers(account="team", domainid=world.root_id)
     assert {u["username"] for u in listed["user"]} == {"team", "second"}
-    assert world.admin.listUsers(keyword="seco")["user"][0]["id"] == user["id"]
+    assert world.admin.listUsers(keyword="seco", listall=True)["user"][0]["id"] == user["id"]
     updated = world.admin.updateUser(id=user["id"], firstname="Renamed", email="new@example.org",
                                      username="second2")["user"]
     assert (updated["firstname"], updated["email"], updated["username"]) == ("Renamed", "new@example.org",
