@@ -219,12 +219,8 @@ def _host_name(ctx: CallContext, vm: VMInstance) -> str:
     return host.name if host else "-"
 
 
-def _discard(ctx: CallContext, vm_id: int) -> None:
-    """A deploy that failed leaves an Error instance and nothing allocated: CloudStack's own end state."""
-    db = ctx.db
-    vm = db.get(VMInstance, vm_id)
-    if vm is None:
-        return
+def _release_volumes(db: Any, vm: VMInstance) -> Any:
+    """The instance's volumes are gone: expunged, and their space given back to their pools. Answers the time."""
     now = utcnow()
     for volume in db.scalars(select(Volume).where(Volume.instance_id == vm.id, Volume.removed.is_(None))):
         pool = db.get(StoragePool, volume.pool_id) if volume.pool_id else None
@@ -232,6 +228,16 @@ def _discard(ctx: CallContext, vm_id: int) -> None:
             pool.allocated_bytes = max(0, pool.allocated_bytes - volume.size)
         volume.state = "Expunged"
         volume.removed = now
+    return now
+
+
+def _discard(ctx: CallContext, vm_id: int) -> None:
+    """A deploy that failed leaves an Error instance and nothing allocated: CloudStack's own end state."""
+    db = ctx.db
+    vm = db.get(VMInstance, vm_id)
+    if vm is None:
+        return
+    now = _release_volumes(db, vm)
     host_id = vm.host_id
     vm.state = "Error"
     vm.host_id = None
@@ -295,13 +301,7 @@ def reboot_virtual_machine(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any
 
 def _expunge(ctx: CallContext, vm: VMInstance) -> None:
     lifecycle.remove(ctx, vm)
-    now = utcnow()
-    for volume in ctx.db.scalars(select(Volume).where(Volume.instance_id == vm.id, Volume.removed.is_(None))):
-        pool = ctx.db.get(StoragePool, volume.pool_id) if volume.pool_id else None
-        if pool is not None:
-            pool.allocated_bytes = max(0, pool.allocated_bytes - volume.size)
-        volume.state = "Expunged"
-        volume.removed = now
+    now = _release_volumes(ctx.db, vm)
     host_id = vm.host_id or vm.last_host_id
     vm.state = "Expunging"
     vm.host_id = None
