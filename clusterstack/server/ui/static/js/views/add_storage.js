@@ -1,0 +1,113 @@
+// Add Primary Storage, with the seed's fields: Scope, Zone, Pod, Cluster, Name, Protocol, Provider, and the path.
+// Hyper-V takes PreSetup (a Cluster Shared Volume of the cluster, scope Cluster) or SMB/CIFS (Cluster or Zone).
+
+import { call, listAll } from "../api.js";
+import { field, formValues } from "../dialog.js";
+import { h, link, pageHead } from "../dom.js";
+
+function options(items) {
+  return items.map((item) => h("option", { value: item.id }, item.name));
+}
+
+export function storageUrl(values, clusterName) {
+  if (values.protocol === "PreSetup") return `PreSetup://${clusterName}/${values.path}`;
+  const share = values.path.replace(/\\/g, "/").replace(/^\/+/, "");
+  return `cifs://${values.server}/${share}`;
+}
+
+export async function mountAddStorage(main, { navigate }) {
+  const zones = await listAll("listZones", "zone");
+  const error = h("div", { class: "form-error", role: "alert" });
+  const presetupOnly = h("div", {},
+    field("Path", "path", { required: true, placeholder: "C:\\ClusterStorage\\Volume1",
+      hint: "PreSetup: the Cluster Shared Volume's path, the same on every node. SMB/CIFS: the share's path." }));
+  const smbOnly = h("div", { hidden: true },
+    field("Server", "server", { required: true, placeholder: "fileserver.example.org" }),
+    field("SMB Username", "smbuser", { required: true, autocomplete: "off" }),
+    field("SMB Password", "smbpassword", { kind: "password", required: true, autocomplete: "new-password" }),
+    field("SMB Domain", "smbdomain"));
+  const podField = field("Pod", "podid", { kind: "select", required: true });
+  const clusterField = field("Cluster", "clusterid", { kind: "select", required: true });
+  const submit = h("button", { type: "submit", class: "primary" }, "OK");
+  const form = h("form", { class: "panel form-narrow", novalidate: true, "aria-label": "Add Primary Storage" },
+    error,
+    field("Scope", "scope", { kind: "select", options: [["CLUSTER", "Cluster"], ["ZONE", "Zone"]], value: "CLUSTER" }),
+    field("Zone", "zoneid", { kind: "select", required: true, options: zones.map((z) => [z.id, z.name]) }),
+    podField, clusterField,
+    field("Name", "name", { required: true }),
+    field("Protocol", "protocol", { kind: "select", options: [["PreSetup", "PreSetup"], ["SMB", "SMB/CIFS"]], value: "PreSetup" }),
+    presetupOnly, smbOnly,
+    field("Provider", "provider", { kind: "select", options: ["DefaultPrimary"] }),
+    field("Storage Tags", "tags", { hint: "Comma-separated; offerings with the same tags use this storage." }),
+    h("div", { class: "form-actions" }, link("/client/storage", "Cancel", { class: "button" }), submit));
+  const { elements } = form;
+  let pods = [];
+  let clusters = [];
+
+  async function fillPods() {
+    pods = elements.zoneid.value ? await listAll("listPods", "pod", { zoneid: elements.zoneid.value }) : [];
+    elements.podid.replaceChildren(...options(pods));
+    await fillClusters();
+  }
+  async function fillClusters() {
+    clusters = elements.podid.value
+      ? (await listAll("listClusters", "cluster", { podid: elements.podid.value })).filter((c) => c.hypervisortype === "Hyper-V")
+      : [];
+    elements.clusterid.replaceChildren(...options(clusters));
+  }
+  function arrange() {
+    const zoneWide = elements.scope.value === "ZONE";
+    podField.hidden = zoneWide;
+    clusterField.hidden = zoneWide;
+    const presetup = elements.protocol.querySelector('option[value="PreSetup"]');
+    presetup.disabled = zoneWide;
+    if (zoneWide && elements.protocol.value === "PreSetup") elements.protocol.value = "SMB";
+    smbOnly.hidden = elements.protocol.value !== "SMB";
+  }
+  elements.zoneid.addEventListener("change", fillPods);
+  elements.podid.addEventListener("change", fillClusters);
+  elements.scope.addEventListener("change", arrange);
+  elements.protocol.addEventListener("change", arrange);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = formValues(form);
+    const zoneWide = values.scope === "ZONE";
+    const needed = [["zoneid", "zone"], ["name", "name"], ["path", "path"]];
+    if (!zoneWide) needed.push(["podid", "pod"], ["clusterid", "cluster"]);
+    if (values.protocol === "SMB") needed.push(["server", "server"], ["smbuser", "SMB username"], ["smbpassword", "SMB password"]);
+    const missing = needed.find(([name]) => !values[name]);
+    if (missing) {
+      error.textContent = `Enter the ${missing[1]}.`;
+      elements[missing[0]].focus();
+      return;
+    }
+    const cluster = clusters.find((c) => c.id === values.clusterid);
+    const params = {
+      name: values.name, zoneid: values.zoneid, scope: values.scope, hypervisor: "Hyper-V",
+      url: storageUrl(values, cluster?.name ?? ""), provider: values.provider, tags: values.tags,
+      podid: zoneWide ? undefined : values.podid, clusterid: zoneWide ? undefined : values.clusterid,
+    };
+    if (values.protocol === "SMB") {
+      Object.assign(params, { "details[0].user": values.smbuser, "details[0].password": values.smbpassword,
+        "details[0].domain": values.smbdomain });
+    }
+    error.textContent = "";
+    submit.disabled = true;
+    try {
+      await call("createStoragePool", params);
+      navigate("/client/storage");
+    } catch (failure) {
+      error.textContent = failure.message;
+      submit.disabled = false;
+    }
+  });
+
+  main.append(pageHead({ title: "Add Primary Storage", crumbs: [["/client/", "Home"], ["/client/infrastructure", "Infrastructure"],
+    ["/client/storage", "Primary Storage"]],
+  subtitle: "For Hyper-V, choose SMB/CIFS or PreSetup (a Cluster Shared Volume)." }), form);
+  await fillPods();
+  arrange();
+  elements.scope.focus();
+  return {};
+}

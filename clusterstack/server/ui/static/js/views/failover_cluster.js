@@ -1,0 +1,219 @@
+// A cluster's page as Failover Cluster Manager shows it: Roles, Nodes, Disks and Cluster Events, each at its own
+// URL, with the quorum model and state, and the actions an operator takes there (move a role, drain, resume).
+
+import { call, list, listAll } from "../api.js";
+import { confirmAction, field, formValues, openDialog } from "../dialog.js";
+import { h, link, pageHead } from "../dom.js";
+import { badge, bytes, gigabytes, percent, timeElement } from "../format.js";
+import { trackJob } from "../jobs.js";
+import { DataTable, localLoader } from "../table.js";
+
+const VIEWS = [["roles", "Roles"], ["nodes", "Nodes"], ["disks", "Disks"], ["events", "Cluster Events"]];
+
+function quorumPanel(fc) {
+  if (!fc) return h("p", { class: "notice" }, "The failover cluster is not known yet.");
+  const entries = [
+    ["Failover cluster", `${fc.name}${fc.address ? ` (${fc.address})` : ""}`],
+    ["State", badge(fc.state)],
+    ["Quorum", badge(fc.quorumstate)],
+    ["Quorum model", `${fc.quorummodel ?? "—"}${fc.witness ? ` · witness ${fc.witness}` : ""}`],
+    ["Votes", `${fc.votes ?? "?"} (${fc.votesneeded ?? "?"} needed)`],
+    ["Nodes up", `${fc.nodesup ?? "?"} of ${fc.nodecount ?? "?"}`],
+    ["Roles online", `${fc.rolesonline ?? "?"} of ${fc.rolecount ?? "?"}`],
+  ];
+  return h("dl", { class: "quorum panel", "aria-label": "Quorum" }, entries.map(([term, value]) =>
+    h("div", {}, h("dt", {}, term), h("dd", {}, value))));
+}
+
+async function moveRole(clusterid, role, nodes) {
+  const targets = nodes.filter((node) => node.name !== role.ownernode);
+  const chosen = await openDialog({
+    title: `Move ${role.name}`, submitLabel: "Move",
+    message: `Move the role from ${role.ownernode ?? "its node"} to another node of the failover cluster.`,
+    fields: [
+      field("Node", "node", { kind: "select", required: true,
+        options: targets.map((node) => [node.name, `${node.name} (${node.status})`]) }),
+      field("Migration", "migrationtype", { kind: "select", value: "live",
+        options: [["live", "Live migration"], ["quick", "Quick migration"]],
+        hint: "Live keeps the VM running; quick saves it, moves it and resumes it." }),
+    ],
+    submit: (form) => formValues(form),
+  });
+  if (!chosen) return;
+  await trackJob(`Move ${role.name} to ${chosen.node}`, () => call("moveFailoverClusterRole",
+    { clusterid, name: role.name, node: chosen.node, migrationtype: chosen.migrationtype }));
+}
+
+async function nodeAction(clusterid, node, drain) {
+  const title = drain ? "Pause and drain roles" : "Resume";
+  const message = drain
+    ? `Pause ${node.name} and drain its roles to the other nodes (Suspend-ClusterNode -Drain).`
+    : `Resume ${node.name} so it can own roles again.`;
+  if (!await confirmAction(`${title}: ${node.name}`, message, { submitLabel: drain ? "Drain" : "Resume", danger: drain })) return;
+  await trackJob(`${drain ? "Drain" : "Resume"} ${node.name}`, () =>
+    call(drain ? "suspendFailoverClusterNode" : "resumeFailoverClusterNode", { clusterid, name: node.name }));
+}
+
+function actionButton(text, ariaLabel, act, after) {
+  const button = h("button", { type: "button", class: "small", "aria-label": ariaLabel }, text);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await act();
+    } catch {
+      // The job tray shows it.
+    } finally {
+      button.disabled = false;
+      after();
+    }
+  });
+  return button;
+}
+
+function rolesTable(clusterid, getNodes, after) {
+  return new DataTable({
+    label: "Roles",
+    columns: [
+      { key: "name", label: "Name", render: (r) => r.virtualmachineid
+        ? link(`/client/instances/${r.virtualmachineid}`, r.name, { title: r.displayname ?? r.virtualmachinename }) : r.name },
+      { key: "status", label: "Status", render: (r) => badge(r.status) },
+      { key: "type", label: "Type" },
+      { key: "ownernode", label: "Owner Node" },
+      { key: "priority", label: "Priority", value: (r) => r.priorityvalue },
+      { key: "information", label: "Information", wrap: true },
+    ],
+    load: ({ page, pagesize, keyword }) => list("listFailoverClusterRoles", "failoverclusterrole", { clusterid, page, pagesize, keyword }),
+    rowActions: (role) => [actionButton("Move", `Move ${role.name}`, async () => moveRole(clusterid, role, await getNodes()), after)],
+    empty: "No roles.",
+  });
+}
+
+function nodesTable(clusterid, after) {
+  return new DataTable({
+    label: "Nodes",
+    columns: [
+      { key: "name", label: "Name" },
+      { key: "status", label: "Status", render: (n) => badge(n.status) },
+      { key: "assignedvote", label: "Assigned Vote" },
+      { key: "currentvote", label: "Current Vote" },
+      { key: "information", label: "Information", value: (n) => n.drainstatus,
+        render: (n) => [n.drainstatus && n.drainstatus !== "NotInitiated" ? `Drain: ${n.drainstatus}` : "",
+          n.hostname ? ` Host ${n.hostname}` : ""].join("").trim() },
+      { key: "memory", label: "Memory", value: (n) => n.memoryused,
+        render: (n) => n.memorytotal ? `${bytes(n.memoryused * 1048576)} of ${bytes(n.memorytotal * 1048576)}` : "—" },
+    ],
+    load: ({ page, pagesize, keyword }) => list("listFailoverClusterNodes", "failoverclusternode", { clusterid, page, pagesize, keyword }),
+    rowActions: (node) => node.status === "Paused"
+      ? [actionButton("Resume", `Resume ${node.name}`, () => nodeAction(clusterid, node, false), after)]
+      : node.status === "Up" ? [actionButton("Drain", `Drain ${node.name}`, () => nodeAction(clusterid, node, true), after)] : [],
+    empty: "No nodes.",
+  });
+}
+
+function disksView(clusterid) {
+  let disks = [];
+  const volumes = h("div", { class: "grid" });
+  const table = new DataTable({
+    label: "Disks", searchable: false,
+    columns: [
+      { key: "name", label: "Name" },
+      { key: "status", label: "Status", render: (d) => badge(d.status) },
+      { key: "assignedto", label: "Assigned To" },
+      { key: "ownernode", label: "Owner Node" },
+      { key: "disknumber", label: "Disk Number" },
+      { key: "capacity", label: "Capacity", render: (d) => gigabytes(d.capacity) },
+    ],
+    load: localLoader(async () => {
+      disks = await listAll("listFailoverClusterDisks", "failoverclusterdisk", { clusterid });
+      return disks;
+    }, ["name"]),
+    empty: "No disks.",
+  });
+  async function reload() {
+    await table.reload();
+    volumes.replaceChildren(...disks.filter((d) => d.path).map((d) => {
+      const used = Number(d.capacity) - Number(d.freespace);
+      const fill = h("span");
+      const share = percent(used, d.capacity);
+      fill.style.width = `${share}%`;
+      return h("section", { class: "panel", "aria-label": `Volume ${d.path}` },
+        h("h3", {}, d.name), h("p", {}, h("strong", {}, d.path)),
+        h("div", { class: "bar", role: "meter", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(share),
+          "aria-label": `${d.path} used` }, fill),
+        h("p", { class: "csv-free" }, `CSVFS ${gigabytes(d.freespace)} free of ${gigabytes(d.capacity)}`),
+        d.redirectednodes?.length ? h("p", { class: "muted" }, `Redirected access on ${d.redirectednodes.join(", ")}`) : null);
+    }));
+  }
+  return { element: h("div", {}, table.element, h("h2", {}, "Volumes"), volumes), reload };
+}
+
+function eventsTable(clusterid) {
+  const level = h("select", { "aria-label": "Level" },
+    [["", "All levels"], ["Critical", "Critical"], ["Error", "Error"], ["Warning", "Warning"], ["Information", "Information"]]
+      .map(([value, text]) => h("option", { value }, text)));
+  const table = new DataTable({
+    label: "Cluster Events", pagesize: 25,
+    columns: [
+      { key: "level", label: "Level", render: (e) => badge(e.level) },
+      { key: "created", label: "Date and Time", render: (e) => timeElement(e.created), value: (e) => Number(e.id) },
+      { key: "source", label: "Source" },
+      { key: "eventid", label: "Event ID" },
+      { key: "node", label: "Node" },
+      { key: "message", label: "Message", wrap: true },
+    ],
+    load: ({ page, pagesize, keyword }) => list("listFailoverClusterEvents", "failoverclusterevent",
+      { clusterid, page, pagesize, keyword, level: level.value }),
+    tools: [level],
+    empty: "No cluster events.",
+  });
+  level.addEventListener("change", () => { table.page = 1; table.reload(); });
+  return table;
+}
+
+export async function mountFailoverCluster(main, { params, navigate }) {
+  const clusterid = params.id;
+  const view = params.view ?? "roles";
+  if (!params.view) {
+    navigate(`/client/clusters/${clusterid}/roles`, { replace: true });
+    return {};
+  }
+  const cluster = (await list("listClusters", "cluster", { id: clusterid })).items[0];
+  if (!cluster) {
+    main.append(pageHead({ title: "Cluster not found", crumbs: [["/client/clusters", "Clusters"]] }));
+    return {};
+  }
+  const quorum = h("div");
+  let nodesCache = null;
+  const getNodes = async () => nodesCache ?? (nodesCache = await listAll("listFailoverClusterNodes", "failoverclusternode", { clusterid }));
+  const tabs = h("nav", { class: "tabs", "aria-label": "Failover cluster views" }, VIEWS.map(([key, text]) =>
+    link(`/client/clusters/${clusterid}/${key}`, text, { "aria-current": key === view ? "page" : null })));
+  let body;
+  const refreshAll = () => refresh();
+  if (view === "roles") body = rolesTable(clusterid, getNodes, refreshAll);
+  else if (view === "nodes") body = nodesTable(clusterid, refreshAll);
+  else if (view === "disks") body = disksView(clusterid);
+  else body = eventsTable(clusterid);
+
+  async function refresh() {
+    nodesCache = null;
+    let fc = null;
+    try {
+      fc = (await list("listFailoverClusters", "failovercluster", { clusterid })).items[0] ?? null;
+      quorum.replaceChildren(quorumPanel(fc));
+    } catch (error) {
+      quorum.replaceChildren(h("p", { class: "form-error", role: "alert" }, error.message));
+    }
+    await body.reload();
+  }
+
+  const title = VIEWS.find(([key]) => key === view)[1];
+  main.append(pageHead({ title: `${cluster.name}: ${title}`,
+    crumbs: [["/client/", "Home"], ["/client/infrastructure", "Infrastructure"], ["/client/clusters", "Clusters"]],
+    subtitle: `Failover cluster ${cluster.resourcedetails?.failoverClusterName ?? cluster.name} · ${cluster.zonename} / ${cluster.podname}` }),
+  quorum, tabs, body.element);
+  await refresh();
+  return {
+    refresh,
+    topics: (topic) => topic.startsWith("failovercluster") || topic === "hosts" || topic === "vms" || topic === "jobs",
+  };
+}
