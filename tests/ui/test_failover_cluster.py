@@ -1,0 +1,138 @@
+"""CI1 as Failover Cluster Manager shows it, and the console following the cluster live, without a reload."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from .console_session import Console
+from .demo_process import DemoProcess
+
+LIVE = 60_000  # generous: the cluster notices a crash after its heartbeat threshold, on a shared machine
+
+
+def _headers(page, name: str) -> list[str]:
+    table = page.get_by_role("table", name=name)
+    table.wait_for()
+    return [h.strip() for h in table.locator("thead th").all_inner_texts()]
+
+
+def test_roles_nodes_and_disks_of_ci1(console: Console, demo: DemoProcess) -> None:
+    api = demo.admin()
+    ids = demo.seed_ids(api)
+    for name, offering, host in (("HAVM1", "ha", "HYPERVCLLOUD17"), ("sowmyavm1", "small", "HYPERVCLLOUD13")):
+        api("deployVirtualMachine", zoneid=ids["zone"], templateid=ids["template"], serviceofferingid=ids[offering],
+            hostid=demo.host_id(api, host), name=name)
+    page = console.login()
+    page.get_by_role("link", name="Infrastructure").click()
+    page.get_by_role("link", name="Clusters", exact=True).first.click()
+    page.get_by_role("table", name="Clusters").get_by_role("link", name="CI1").click()
+    expect(page).to_have_url(re.compile(r"/client/clusters/[0-9a-f-]{36}/roles$"))
+    roles_url = page.url
+
+    assert _headers(page, "Roles")[:6] == ["Name", "Status", "Type", "Owner Node", "Priority", "Information"]
+    roles = page.get_by_role("table", name="Roles")
+    ha_role = roles.locator("tbody tr", has_text="i-2-")
+    expect(roles.locator("tbody tr")).to_have_count(2)
+    expect(roles).to_contain_text("Virtual Machine")
+    expect(roles.locator("tbody tr", has_text="HYPERVCLLOUD17")).to_contain_text("Medium")
+    expect(roles.locator("tbody tr", has_text="HYPERVCLLOUD13")).to_contain_text("No Auto Start")
+    assert ha_role.count() == 0  # the admin's instances are i-1-N-VM (account 1)
+    quorum = page.get_by_label("Quorum", exact=True)
+    expect(quorum).to_contain_text("Node and Disk Majority")
+    expect(quorum).to_contain_text("needed")
+
+    page.get_by_role("link", name="Nodes").click()
+    expect(page).to_have_url(roles_url.replace("/roles", "/nodes"))
+    assert _headers(page, "Nodes")[:4] == ["Name", "Status", "Assigned Vote", "Current Vote"]
+    for node in ("HYPERVCLLOUD13", "HYPERVCLLOUD17"):
+        row = page.get_by_role("table", name="Nodes").locator("tbody tr", has_text=node)
+        expect(row.locator("td").nth(1)).to_have_text("Up")
+        expect(row.locator("td").nth(2)).to_have_text("1")
+        expect(row.locator("td").nth(3)).to_have_text("1")
+
+    page.get_by_role("link", name="Disks").click()
+    expect(page).to_have_url(roles_url.replace("/roles", "/disks"))
+    assert _headers(page, "Disks")[:6] == ["Name", "Status", "Assigned To", "Owner Node", "Disk Number", "Capacity"]
+    csv_row = page.get_by_role("table", name="Disks").locator("tbody tr", has_text="Cluster Shared Volume")
+    expect(csv_row).to_contain_text("ClusterDisk1")
+    expect(csv_row).to_contain_text("100 GB")
+    volume = page.get_by_label("Volume C:\\ClusterStorage\\Volume1")
+    expect(volume).to_contain_text("C:\\ClusterStorage\\Volume1")
+    expect(volume).to_contain_text(re.compile(r"CSVFS \d+(\.\d)? GB free of \d+(\.\d)? GB"))
+
+    page.get_by_role("link", name="Cluster Events").click()
+    events = page.get_by_role("table", name="Cluster Events")
+    expect(events.locator("tbody tr").first).to_be_visible()
+    assert _headers(page, "Cluster Events")[:4] == ["Level", "Date and Time", "Source", "Event ID"]
+    # A bookmark of a view opens that view.
+    page.goto(roles_url.replace("/roles", "/disks"))
+    expect(page.get_by_role("heading", name="CI1: Disks")).to_be_visible()
+
+
+def test_a_crash_shows_live_host_down_and_the_instance_moved(console: Console, demo: DemoProcess) -> None:
+    api = demo.admin()
+    ids = demo.seed_ids(api)
+    vm = api("deployVirtualMachine", zoneid=ids["zone"], templateid=ids["template"], serviceofferingid=ids["ha"],
+             hostid=demo.host_id(api, "HYPERVCLLOUD17"), name="crashvm")["virtualmachine"]
+    hosts_page = console.login()
+    hosts_page.goto("/client/hosts")
+    host_row = hosts_page.get_by_role("table", name="Hosts").locator("tbody tr", has_text="HYPERVCLLOUD17")
+    expect(host_row.locator("td").nth(1)).to_have_text("Up")
+    vm_page = console.new_page()
+    vm_page.goto(f"/client/instances/{vm['id']}")
+    expect(vm_page.get_by_text("crashvm-")).to_have_count(0)
+    details = vm_page.locator("dl.details")
+    expect(details).to_contain_text("HYPERVCLLOUD17")
+    for page in (hosts_page, vm_page):
+        expect(page.locator("#live-status")).to_have_text("Live")
+        page.evaluate("window.__noReload = true")
+
+    demo.sim("node-down", "HYPERVCLLOUD17")
+
+    expect(host_row.locator("td").nth(1)).to_have_text("Down", timeout=LIVE)
+    expect(host_row.locator("td").nth(1).locator(".status")).to_have_class(re.compile(r"\bbad\b"))
+    host_cell = details.locator("dt:text-is('Host') + dd")
+    expect(host_cell).to_have_text("HYPERVCLLOUD13", timeout=LIVE)
+    expect(details.locator("dt:text-is('State') + dd")).to_have_text("Running", timeout=LIVE)
+    # The failover shows in the instance's timeline, the cloud's and the cluster's events together.
+    expect(vm_page.get_by_role("list", name="Timeline")).to_contain_text("VM.", timeout=LIVE)
+    for page in (hosts_page, vm_page):
+        assert page.evaluate("window.__noReload") is True, "the page was reloaded"
+
+    demo.sim("node-up", "HYPERVCLLOUD17")
+    expect(host_row.locator("td").nth(1)).to_have_text("Up", timeout=LIVE)
+
+
+def test_move_a_role_and_drain_and_resume_a_node(console: Console, demo: DemoProcess) -> None:
+    api = demo.admin()
+    ids = demo.seed_ids(api)
+    vm = api("deployVirtualMachine", zoneid=ids["zone"], templateid=ids["template"], serviceofferingid=ids["ha"],
+             hostid=demo.host_id(api, "HYPERVCLLOUD13"), name="movevm")["virtualmachine"]
+    cluster = api.items("listClusters", "cluster")[0]
+    page = console.login()
+    page.goto(f"/client/clusters/{cluster['id']}/roles")
+    row = page.get_by_role("table", name="Roles").locator("tbody tr", has_text=vm["instancename"])
+    expect(row).to_contain_text("HYPERVCLLOUD13")
+    row.get_by_role("button", name=f"Move {vm['instancename']}").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Node").select_option("HYPERVCLLOUD17")
+    dialog.get_by_label("Migration").select_option("live")
+    dialog.get_by_role("button", name="Move").click()
+    expect(page.get_by_role("article", name=f"Move {vm['instancename']} to HYPERVCLLOUD17")).to_contain_text(
+        "Succeeded", timeout=LIVE)
+    expect(row.locator("td").nth(3)).to_have_text("HYPERVCLLOUD17", timeout=LIVE)
+    listed = api.items("listVirtualMachines", "virtualmachine", id=vm["id"])[0]
+    assert listed["hostname"] == "HYPERVCLLOUD17"
+
+    page.get_by_role("link", name="Nodes").click()
+    node_row = page.get_by_role("table", name="Nodes").locator("tbody tr", has_text="HYPERVCLLOUD17")
+    node_row.get_by_role("button", name="Drain HYPERVCLLOUD17").click()
+    page.get_by_role("dialog").get_by_role("button", name="Drain").click()
+    expect(page.get_by_role("article", name="Drain HYPERVCLLOUD17")).to_contain_text("Succeeded", timeout=LIVE)
+    expect(node_row.locator("td").nth(1)).to_have_text("Paused", timeout=LIVE)
+    assert api.items("listVirtualMachines", "virtualmachine", id=vm["id"])[0]["hostname"] == "HYPERVCLLOUD13"
+    node_row.get_by_role("button", name="Resume HYPERVCLLOUD17").click()
+    page.get_by_role("dialog").get_by_role("button", name="Resume").click()
+    expect(node_row.locator("td").nth(1)).to_have_text("Up", timeout=LIVE)
