@@ -25,6 +25,7 @@ class Console:
         self.context.set_default_timeout(20_000)
         self.errors: list[str] = []
         self.expected_api_errors = False
+        self.errors_allowed: re.Pattern[str] | None = None
         self.page = self.new_page()
 
     def new_page(self) -> Any:
@@ -37,6 +38,8 @@ class Console:
         if message.type != "error":
             return
         if self.expected_api_errors and NETWORK_NOISE.match(message.text):
+            return
+        if self.errors_allowed is not None and self.errors_allowed.search(message.text):
             return
         self.errors.append(message.text)
 

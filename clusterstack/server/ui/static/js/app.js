@@ -2,7 +2,7 @@
 
 import { logout, onUnauthorized, session } from "./api.js";
 import { h, link } from "./dom.js";
-import { connect, disconnect, liveState, onChange, onLiveState } from "./live.js";
+import { connect, disconnect, liveState, onChange, onLiveState, onSessionEnd } from "./live.js";
 import { ROUTES } from "./routes.js";
 
 const main = document.getElementById("main");
@@ -109,11 +109,13 @@ onChange((change) => {
   refreshTimer = setTimeout(() => current?.refresh?.(), 150);
 });
 
-onUnauthorized(() => {
+function sessionOver() {
   session.clear();
   disconnect();
   if (!location.pathname.startsWith("/client/login")) navigate("/client/login", { replace: true });
-});
+}
+onUnauthorized(sessionOver);
+onSessionEnd(sessionOver);
 
 document.addEventListener("click", (event) => {
   const anchor = event.target.closest("a[href]");

@@ -5,6 +5,7 @@ import { session, wakeJob } from "./api.js";
 
 const listeners = new Set();
 const statusListeners = new Set();
+const sessionEndListeners = new Set();
 let source = null;
 let retryTimer = null;
 let state = "offline";
@@ -33,6 +34,11 @@ export function onLiveState(listener) {
   return () => statusListeners.delete(listener);
 }
 
+// listener() when the server says the session is over.
+export function onSessionEnd(listener) {
+  sessionEndListeners.add(listener);
+}
+
 // listener({topics: [...], jobs: [...]}) on every change; returns the unsubscribe function.
 export function onChange(listener) {
   listeners.add(listener);
@@ -55,6 +61,20 @@ export function connect() {
     }
     for (const jobid of data.jobs ?? []) wakeJob(jobid);
     for (const listener of listeners) listener(data);
+  });
+  source.addEventListener("goodbye", (event) => {
+    // The server is stopping (it comes back: the browser reconnects) or the session ended (log in again).
+    let reason = "shutdown";
+    try {
+      reason = JSON.parse(event.data).reason ?? reason;
+    } catch {
+      // keep the default
+    }
+    setState("reconnecting");
+    if (reason === "session") {
+      disconnect();
+      for (const listener of sessionEndListeners) listener();
+    }
   });
   source.addEventListener("open", () => {
     if (state !== "live") setState("reconnecting");
