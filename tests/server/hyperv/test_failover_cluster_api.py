@@ -107,6 +107,13 @@ def test_the_cluster_its_nodes_and_its_disks(seed: dict[str, Any]) -> None:
     page = client.listFailoverClusterDisks(clusterid=seed["cluster"], pagesize=1, page=1)
     assert page["count"] == 2 and len(page["failoverclusterdisk"]) == 1
 
+    seed["sim"].fault("storage-path-lost", node=N17, disk="ClusterDisk1")
+    [csv] = client.listFailoverClusterDisks(clusterid=seed["cluster"], keyword="volume1")["failoverclusterdisk"]
+    assert csv["name"] == "ClusterDisk1" and csv["redirectednodes"] == [N17]
+    [redirected] = client.listFailoverClusterEvents(clusterid=seed["cluster"], keyword="redirected",
+                                                    level="Error")["failoverclusterevent"]
+    assert (redirected["eventid"], redirected["node"]) == (5121, N17) and "role" not in redirected
+
 
 def test_roles_show_their_instances_and_a_move_is_followed(seed: dict[str, Any]) -> None:
     client = seed["cs"]
