@@ -65,6 +65,33 @@ def _cluster(ctx: CallContext, vm: VMInstance) -> Cluster:
     return cluster
 
 
+def _pool_for_attach(ctx: CallContext, volume: Volume | None, size: int, vm: VMInstance) -> StoragePool:
+    """The primary storage a volume lives on once attached to `vm` (its own, or the instance's ROOT volume's),
+    which must have room for a volume not created there yet."""
+    root = ctx.db.scalar(select(Volume).where(Volume.instance_id == vm.id, Volume.volume_type == "ROOT",
+                                              Volume.removed.is_(None)))
+    pool_id = volume.pool_id if volume is not None and volume.pool_id else (root.pool_id if root else None)
+    pool = ctx.db.get(StoragePool, pool_id) if pool_id is not None else None
+    if pool is None:
+        raise param_error(f"Virtual machine {vm.name} has no primary storage")
+    if (volume is None or volume.path is None) and pool_room(pool) < size:
+        raise param_error(f"Primary storage {pool.name} has not {size // GB} GB free for a {size // GB} GB volume "
+                          f"(it has {max(0, pool_room(pool)) // GB} GB)")
+    return pool
+
+
+def _check_growth(ctx: CallContext, volume: Volume, new_size: int) -> StoragePool | None:
+    """resizeVolume only grows a volume, and only as far as its primary storage has room."""
+    if new_size <= volume.size:
+        raise param_error(f"Volume {volume.name} can only grow: it has {volume.size // GB} GB, size is "
+                          f"{new_size // GB} GB")
+    pool = ctx.db.get(StoragePool, volume.pool_id) if volume.pool_id else None
+    if volume.path and pool is not None and pool_room(pool) < new_size - volume.size:
+        raise param_error(f"Primary storage {pool.name} has not {(new_size - volume.size) // GB} GB free to grow "
+                          f"volume {volume.name} to {new_size // GB} GB")
+    return pool
+
+
 def _prepare_create(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     db = ctx.db
     zone = find_by_uuid(db, Zone, p["zoneid"], "zone", "zoneid") if "zoneid" in p else None
@@ -79,6 +106,8 @@ def _prepare_create(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     if size <= 0:
         raise param_error("A volume needs a size: give size (GB) with a custom disk offering")
     vm = _instance(ctx, p["virtualmachineid"]) if "virtualmachineid" in p else None
+    if vm is not None:
+        _pool_for_attach(ctx, None, size, vm)
     if zone is None:
         if vm is None:
             raise param_error("Unable to execute API command createvolume due to missing parameter zoneid")
@@ -132,14 +161,8 @@ def create_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
 def _attach(ctx: CallContext, volume: Volume, vm: VMInstance) -> None:
     cluster = _cluster(ctx, vm)
     driver = driver_for(ctx.server, cluster)
-    root = ctx.db.scalar(select(Volume).where(Volume.instance_id == vm.id, Volume.volume_type == "ROOT",
-                                              Volume.removed.is_(None)))
-    pool = ctx.db.get(StoragePool, volume.pool_id or (root.pool_id if root else None))
-    if pool is None:
-        raise param_error(f"Virtual machine {vm.name} has no primary storage")
+    pool = _pool_for_attach(ctx, volume, volume.size, vm)
     if volume.path is None:
-        if pool_room(pool) < volume.size:
-            raise param_error(f"Primary storage {pool.name} has not {volume.size // GB} GB free")
         volume.path = f"{pool.path.rstrip(chr(92))}\\{vm.instance_name}\\{volume.name}-{volume.id}.vhdx"
         volume.pool_id = pool.id
         try:
@@ -158,20 +181,26 @@ def _attach(ctx: CallContext, volume: Volume, vm: VMInstance) -> None:
     _event(ctx, volume, "VOLUME.ATTACH", f"Attached volume {volume.name} to {vm.name}")
 
 
-def _prepare_volume(*, attached: bool | None) -> Any:
+def _prepare_volume(*, attached: bool) -> Any:
     def prepare(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
         volume = _volume(ctx, p["id"])
-        if volume.volume_type == "ROOT" and attached is not None:
+        if volume.volume_type == "ROOT":
             raise param_error(f"Volume {volume.name} is a ROOT volume; it stays with its instance")
         if attached is True and volume.instance_id is None:
             raise param_error(f"Volume {volume.name} is not attached to an instance")
         if attached is False and volume.instance_id is not None:
             raise param_error(f"Volume {volume.name} is already attached to an instance")
         if attached is False:
-            _instance(ctx, p["virtualmachineid"])
+            _pool_for_attach(ctx, volume, volume.size, _instance(ctx, p["virtualmachineid"]))
         return JobTarget("Volume", volume.uuid)
 
     return prepare
+
+
+def _prepare_resize(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
+    volume = _volume(ctx, p["id"])
+    _check_growth(ctx, volume, int(p["size"]) * GB)
+    return JobTarget("Volume", volume.uuid)
 
 
 @api_command("attachVolume", isasync=True, response="volume", prepare=_prepare_volume(attached=False),
@@ -202,18 +231,14 @@ def detach_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     return _answer(ctx, volume)
 
 
-@api_command("resizeVolume", isasync=True, response="volume", prepare=_prepare_volume(attached=None),
+@api_command("resizeVolume", isasync=True, response="volume", prepare=_prepare_resize,
              description="Grows a disk volume (Resize-VHD on the CSV).",
              params=[VOLUME_ID, Param("size", "long", required=True, description="New volume size in GB", minimum=1)])
 def resize_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     volume = _volume(ctx, p["id"])
     new_size = int(p["size"]) * GB
-    if new_size <= volume.size:
-        raise param_error(f"Volume {volume.name} can only grow: it has {volume.size // GB} GB")
-    pool = ctx.db.get(StoragePool, volume.pool_id) if volume.pool_id else None
+    pool = _check_growth(ctx, volume, new_size)  # again: another job may have used the room meanwhile
     if volume.path and pool is not None:
-        if pool_room(pool) < new_size - volume.size:
-            raise param_error(f"Primary storage {pool.name} has not {(new_size - volume.size) // GB} GB free")
         cluster = ctx.db.get(Cluster, pool.cluster_id) if pool.cluster_id else None
         if cluster is not None:
             require_quorum(cluster)

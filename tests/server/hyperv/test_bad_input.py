@@ -1,0 +1,269 @@
+"""Bad input for every Hyper-V command gets 431 with a message naming what is wrong, and changes nothing.
+
+Each case calls one command through the real `cs` client against a cloud on two simulated failover clusters
+(bad_input_world.py), and checks the error code, that the error text is a sentence naming the offending
+parameter or object, and that the instances, volumes, hosts, clusters, storage pools, zones, events and the
+failover clusters' roles and nodes are exactly as before. State errors (start a Running instance, cancel the
+maintenance of a host not in maintenance) are bad input too: 431, as the issue asks, where CloudStack itself
+sometimes answers 530.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .bad_input_world import MALFORMED_UUID, UNKNOWN_UUID, World, build_world, difference, refusal
+
+INSUFFICIENT_CAPACITY = 533
+
+
+@pytest.fixture(scope="module")
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          _sqlite_template: Path) -> Iterator[World]:
+    started: list[Any] = []
+    try:
+        yield build_world(request.config, tmp_path_factory.mktemp("bad-input"), _sqlite_template, started)
+    finally:
+        for part in reversed(started):
+            part.stop()
+
+
+def case(name: str, command: str, params: dict[str, Any], *words: str, code: int = 431, bug: str | None = None,
+         in_job: bool = False) -> Any:
+    """One refusal: `words` must all appear in the error text ("@x" in params is the world's id of x).
+    `in_job`: the command queues its job and the job fails (the check needs the failover cluster's answer)."""
+    marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
+    return pytest.param(command, params, words, code, in_job, id=f"{command}-{name}", marks=marks)
+
+
+def _resolve(world: World, params: dict[str, Any]) -> dict[str, Any]:
+    def one(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("@"):
+            return world.ids[value[1:]]
+        return value
+
+    return {key: one(value) for key, value in params.items()}
+
+
+ZONE = {"zoneid": "@zone", "podid": "@pod"}
+CLUSTER = {"clustername": "CI9", "clustertype": "CloudManaged", "hypervisor": "Hyper-V", **ZONE, "url": "@sim"}
+HOST = {**ZONE, "clusterid": "@cluster", "hypervisor": "Hyper-V", "username": "administrator", "password": "demo",
+        "url": "http://HYPERVCLLOUD99"}
+POOL = {"name": "PS9", **ZONE, "clusterid": "@cluster", "scope": "CLUSTER", "hypervisor": "Hyper-V",
+        "url": "PreSetup://CI1/C:\\ClusterStorage\\Volume1"}
+DEPLOY = {"zoneid": "@zone", "serviceofferingid": "@ha_offering", "templateid": "@template", "hostid": "@host13"}
+
+
+def without(params: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k not in names}
+
+
+CASES = [
+    # ---- addCluster: one failover cluster is one cluster, Hyper-V and CloudManaged only ----
+    case("missing-clustername", "addCluster", without(CLUSTER, "clustername"), "missing parameter clustername"),
+    case("missing-url", "addCluster", without(CLUSTER, "url"), "missing parameter url"),
+    case("not-hyperv", "addCluster", {**CLUSTER, "hypervisor": "KVM"}, "hypervisor", "KVM"),
+    case("externalmanaged", "addCluster", {**CLUSTER, "clustertype": "ExternalManaged"}, "clustertype"),
+    case("malformed-zoneid", "addCluster", {**CLUSTER, "zoneid": MALFORMED_UUID}, "zoneid", MALFORMED_UUID),
+    case("unknown-podid", "addCluster", {**CLUSTER, "podid": UNKNOWN_UUID}, "podid", UNKNOWN_UUID),
+    case("pod-of-another-zone", "addCluster", {**CLUSTER, "podid": "@pod2"}, "P2", "HVCluster"),
+    case("second-for-ci1", "addCluster", CLUSTER, "CI1", "already cluster CI1"),
+    case("same-name", "addCluster", {**CLUSTER, "clustername": "ci1", "url": "http://127.0.0.1:9"}, "CI1",
+         "already exists"),
+    case("unreachable", "addCluster", {**CLUSTER, "url": "http://127.0.0.1:9"}, "127.0.0.1:9", "does not answer"),
+    case("url-without-host", "addCluster", {**CLUSTER, "url": "http://"}, "url"),
+    case("blank-name", "addCluster", {**CLUSTER, "clustername": "  "}, "clustername"),
+    case("bad-allocationstate", "addCluster", {**CLUSTER, "allocationstate": "Maybe"}, "allocationstate"),
+    # ---- addHost: only a node of the cluster's failover cluster ----
+    case("not-a-node", "addHost", HOST, "HYPERVCLLOUD99", "CI1", "HYPERVCLLOUD13, HYPERVCLLOUD17"),
+    case("node-of-another-cluster", "addHost", {**HOST, "url": "http://HYPERVCLLOUD21"}, "HYPERVCLLOUD21", "CI1",
+         "HYPERVCLLOUD13, HYPERVCLLOUD17"),
+    case("already-added", "addHost", {**HOST, "url": "http://HYPERVCLLOUD13"}, "HYPERVCLLOUD13", "already"),
+    case("missing-password", "addHost", without(HOST, "password"), "missing parameter password"),
+    case("missing-url", "addHost", without(HOST, "url"), "missing parameter url"),
+    case("no-cluster", "addHost", without(HOST, "clusterid"), "clusterid"),
+    case("malformed-clusterid", "addHost", {**HOST, "clusterid": MALFORMED_UUID}, "clusterid", MALFORMED_UUID),
+    case("unknown-clusterid", "addHost", {**HOST, "clusterid": UNKNOWN_UUID}, "clusterid", UNKNOWN_UUID),
+    case("unknown-clustername", "addHost", {**without(HOST, "clusterid"), "clustername": "CI7"}, "CI7"),
+    case("cluster-of-another-pod", "addHost", {**HOST, "clusterid": "@cluster2"}, "CI2", "P1"),
+    case("not-hyperv", "addHost", {**HOST, "hypervisor": "VMware"}, "hypervisor", "VMware"),
+    # ---- createStoragePool: PreSetup is a CSV of the cluster, scope CLUSTER ----
+    case("not-a-csv", "createStoragePool", {**POOL, "url": "PreSetup://CI1/C:\\ClusterStorage\\Volume9"},
+         "Volume9", "not a Cluster Shared Volume", "CI1", "C:\\ClusterStorage\\Volume1"),
+    case("csv-already-a-pool", "createStoragePool", POOL, "Volume1", "PS1"),
+    case("bad-scope", "createStoragePool", {**POOL, "scope": "HOST"}, "scope", "HOST"),
+    case("cluster-scope-without-cluster", "createStoragePool", without(POOL, "clusterid"), "cluster"),
+    case("presetup-zone-wide", "createStoragePool", {**without(POOL, "podid", "clusterid"), "scope": "ZONE"},
+         "PreSetup", "CLUSTER"),
+    case("not-a-url", "createStoragePool", {**POOL, "url": "Volume1"}, "url", "Volume1"),
+    case("nfs", "createStoragePool", {**POOL, "url": "nfs://10.0.0.1/export"}, "url", "nfs"),
+    case("relative-path", "createStoragePool", {**POOL, "url": "PreSetup://CI1/ClusterStorage"}, "url",
+         "ClusterStorage"),
+    case("smb-without-credentials", "createStoragePool", {**POOL, "url": "cifs://fs1/share"}, "user", "password"),
+    case("negative-capacity", "createStoragePool", {**POOL, "capacitybytes": -1}, "capacitybytes"),
+    case("missing-name", "createStoragePool", without(POOL, "name"), "missing parameter name"),
+    case("unknown-clusterid", "createStoragePool", {**POOL, "clusterid": UNKNOWN_UUID}, "clusterid", UNKNOWN_UUID),
+    case("cluster-of-another-pod", "createStoragePool", {**POOL, "clusterid": "@cluster2"}, "CI2", "P1"),
+    # ---- deployVirtualMachine ----
+    case("missing-serviceofferingid", "deployVirtualMachine", without(DEPLOY, "serviceofferingid"),
+         "missing parameter serviceofferingid"),
+    case("malformed-templateid", "deployVirtualMachine", {**DEPLOY, "templateid": MALFORMED_UUID}, "templateid",
+         MALFORMED_UUID),
+    case("unknown-zoneid", "deployVirtualMachine", {**DEPLOY, "zoneid": UNKNOWN_UUID}, "zoneid", UNKNOWN_UUID),
+    case("offering-is-a-template", "deployVirtualMachine", {**DEPLOY, "serviceofferingid": "@template"},
+         "serviceofferingid"),
+    case("host-in-maintenance", "deployVirtualMachine", {**DEPLOY, "hostid": "@host17"}, "HYPERVCLLOUD17",
+         "Maintenance", code=INSUFFICIENT_CAPACITY),
+    case("host-of-another-zone", "deployVirtualMachine", {**DEPLOY, "hostid": "@host21"}, "HYPERVCLLOUD21",
+         "HVCluster",
+         bug="vm_lifecycle._prepare_deploy never calls planner.require_host_in_zone: a host of another zone "
+             "answers 533 'zone HVCluster has no hosts' instead of 431 naming the host"),
+    case("cluster-of-another-zone", "deployVirtualMachine", {**without(DEPLOY, "hostid"), "clusterid": "@cluster2"},
+         "CI2", "HVCluster",
+         bug="vm_lifecycle._prepare_deploy does not check that clusterid is in zoneid: 533 'no host has the "
+             "capacity' instead of 431 naming the cluster"),
+    case("size-without-disk-offering", "deployVirtualMachine", {**DEPLOY, "size": 5}, "size"),
+    case("custom-disk-without-size", "deployVirtualMachine", {**DEPLOY, "diskofferingid": "@custom_disk"},
+         "Custom", "size"),
+    case("zero-rootdisksize", "deployVirtualMachine", {**DEPLOY, "rootdisksize": 0}, "rootdisksize"),
+    case("startvm-not-boolean", "deployVirtualMachine", {**DEPLOY, "startvm": "maybe"}, "startvm", "maybe"),
+    case("name-taken", "deployVirtualMachine", {**DEPLOY, "name": "bad-running"}, "bad-running"),
+    case("name-too-long", "deployVirtualMachine", {**DEPLOY, "name": "v" * 64}, "name"),
+    case("not-hyperv", "deployVirtualMachine", {**DEPLOY, "hypervisor": "KVM"}, "hypervisor", "KVM"),
+    # ---- power: start, stop, reboot ----
+    case("running", "startVirtualMachine", {"id": "@running"}, "bad-running", "Running"),
+    case("destroyed", "startVirtualMachine", {"id": "@destroyed"}, "bad-destroyed", "Destroyed"),
+    case("missing-id", "startVirtualMachine", {}, "missing parameter id"),
+    case("volume-id", "startVirtualMachine", {"id": "@free"}, "virtual machine", "id"),
+    case("stopped", "stopVirtualMachine", {"id": "@stopped"}, "bad-stopped", "Stopped"),
+    case("malformed-id", "stopVirtualMachine", {"id": MALFORMED_UUID}, "id", MALFORMED_UUID),
+    case("forced-not-boolean", "stopVirtualMachine", {"id": "@running", "forced": "yes"}, "forced", "yes"),
+    case("stopped", "rebootVirtualMachine", {"id": "@stopped"}, "bad-stopped", "Stopped"),
+    case("unknown-id", "rebootVirtualMachine", {"id": UNKNOWN_UUID}, "id", UNKNOWN_UUID),
+    # ---- destroy, expunge, recover ----
+    case("destroyed", "destroyVirtualMachine", {"id": "@destroyed"}, "bad-destroyed", "Destroyed"),
+    case("expunge-not-boolean", "destroyVirtualMachine", {"id": "@running", "expunge": "soon"}, "expunge", "soon"),
+    case("unknown-id", "destroyVirtualMachine", {"id": UNKNOWN_UUID}, "id", UNKNOWN_UUID),
+    case("running", "expungeVirtualMachine", {"id": "@running"}, "bad-running", "Running"),
+    case("stopped", "expungeVirtualMachine", {"id": "@stopped"}, "bad-stopped", "Stopped"),
+    case("malformed-id", "expungeVirtualMachine", {"id": MALFORMED_UUID}, "id", MALFORMED_UUID),
+    case("running", "recoverVirtualMachine", {"id": "@running"}, "bad-running", "Running"),
+    case("unknown-id", "recoverVirtualMachine", {"id": UNKNOWN_UUID}, "id", UNKNOWN_UUID),
+    # ---- migrateVirtualMachine: live migration within the failover cluster ----
+    case("same-host", "migrateVirtualMachine", {"virtualmachineid": "@running", "hostid": "@host13"},
+         "bad-running", "HYPERVCLLOUD13"),
+    case("host-of-another-cluster", "migrateVirtualMachine", {"virtualmachineid": "@running", "hostid": "@host21"},
+         "HYPERVCLLOUD21", "failover cluster"),
+    case("host-in-maintenance", "migrateVirtualMachine", {"virtualmachineid": "@running", "hostid": "@host17"},
+         "HYPERVCLLOUD17", "Maintenance"),
+    case("stopped", "migrateVirtualMachine", {"virtualmachineid": "@stopped", "hostid": "@host17"},
+         "bad-stopped", "Stopped"),
+    case("missing-hostid", "migrateVirtualMachine", {"virtualmachineid": "@running"}, "hostid"),
+    case("malformed-hostid", "migrateVirtualMachine", {"virtualmachineid": "@running", "hostid": MALFORMED_UUID},
+         "hostid", MALFORMED_UUID),
+    case("unknown-vm", "migrateVirtualMachine", {"virtualmachineid": UNKNOWN_UUID, "hostid": "@host17"},
+         "virtualmachineid", UNKNOWN_UUID),
+    case("vm-id-as-host", "migrateVirtualMachine", {"virtualmachineid": "@running", "hostid": "@stopped"},
+         "hostid"),
+    # ---- scaleVirtualMachine, changeServiceForVirtualMachine: a stopped instance, a known offering ----
+    case("running", "scaleVirtualMachine", {"id": "@running", "serviceofferingid": "@ha_offering"}, "bad-running",
+         "Running"),
+    case("unknown-offering", "scaleVirtualMachine", {"id": "@stopped", "serviceofferingid": UNKNOWN_UUID},
+         "serviceofferingid", UNKNOWN_UUID),
+    case("missing-offering", "scaleVirtualMachine", {"id": "@stopped"}, "missing parameter serviceofferingid"),
+    case("other-ha", "scaleVirtualMachine", {"id": "@stopped", "serviceofferingid": "@small_offering"},
+         "Offer HA",
+         bug="vm_lifecycle._prepare_scale does not make _rescale's Offer HA check: the request is accepted and "
+             "only its job fails (431), leaving a failed job behind"),
+    case("destroyed", "scaleVirtualMachine", {"id": "@destroyed", "serviceofferingid": "@small_offering"},
+         "bad-destroyed", "Destroyed"),
+    case("running", "changeServiceForVirtualMachine", {"id": "@running", "serviceofferingid": "@ha_offering"},
+         "bad-running", "Running"),
+    case("unknown-offering", "changeServiceForVirtualMachine",
+         {"id": "@stopped", "serviceofferingid": UNKNOWN_UUID}, "serviceofferingid", UNKNOWN_UUID),
+    case("malformed-offering", "changeServiceForVirtualMachine",
+         {"id": "@stopped", "serviceofferingid": MALFORMED_UUID}, "serviceofferingid", MALFORMED_UUID),
+    case("other-ha", "changeServiceForVirtualMachine", {"id": "@stopped", "serviceofferingid": "@small_offering"},
+         "Offer HA"),
+    # ---- updateVirtualMachine ----
+    case("haenable-not-boolean", "updateVirtualMachine", {"id": "@running", "haenable": "perhaps"}, "haenable",
+         "perhaps"),
+    case("unknown-id", "updateVirtualMachine", {"id": UNKNOWN_UUID, "displayname": "x"}, "id", UNKNOWN_UUID),
+    case("destroyed", "updateVirtualMachine", {"id": "@destroyed", "displayname": "x"}, "bad-destroyed",
+         "Destroyed"),
+    case("rename-running", "updateVirtualMachine", {"id": "@running", "name": "renamed"}, "bad-running",
+         "Running"),
+    case("rename-running-and-haenable", "updateVirtualMachine",
+         {"id": "@running", "name": "renamed", "haenable": False}, "bad-running", "Running",
+         bug="vm_lifecycle.update_virtual_machine sets the role's priority in the failover cluster "
+             "(lifecycle.set_priority) before the rename check refuses: the database rolls back, the cluster "
+             "keeps priority 0"),
+    case("name-taken", "updateVirtualMachine", {"id": "@spare", "name": "bad-stopped"}, "bad-stopped",
+         bug="vm_lifecycle.update_virtual_machine renames without the clash check deployVirtualMachine makes: two "
+             "instances of one account end up with the same name"),
+    case("name-too-long", "updateVirtualMachine", {"id": "@stopped", "name": "v" * 64}, "name"),
+    # ---- volumes ----
+    case("no-offering-no-size", "createVolume", {"zoneid": "@zone", "name": "x"}, "diskofferingid"),
+    case("zero-size", "createVolume", {"zoneid": "@zone", "diskofferingid": "@custom_disk", "size": 0}, "size"),
+    case("size-not-a-number", "createVolume", {"zoneid": "@zone", "diskofferingid": "@custom_disk", "size": "ten"},
+         "size", "ten"),
+    case("size-with-fixed-offering", "createVolume", {"zoneid": "@zone", "diskofferingid": "@fixed_disk",
+                                                      "size": 3}, "Fixed5", "size"),
+    case("unknown-offering", "createVolume", {"zoneid": "@zone", "diskofferingid": UNKNOWN_UUID, "size": 1},
+         "diskofferingid", UNKNOWN_UUID),
+    case("malformed-zoneid", "createVolume", {"zoneid": MALFORMED_UUID, "diskofferingid": "@custom_disk",
+                                              "size": 1}, "zoneid", MALFORMED_UUID),
+    case("for-destroyed-vm", "createVolume", {"diskofferingid": "@custom_disk", "size": 1,
+                                              "virtualmachineid": "@destroyed"}, "bad-destroyed", "Destroyed"),
+    case("larger-than-the-csv", "createVolume", {"zoneid": "@zone", "diskofferingid": "@custom_disk", "size": 500,
+                                                 "virtualmachineid": "@running"}, "PS1", "500"),
+    case("to-destroyed-vm", "attachVolume", {"id": "@free", "virtualmachineid": "@destroyed"}, "bad-destroyed",
+         "Destroyed"),
+    case("already-attached", "attachVolume", {"id": "@attached", "virtualmachineid": "@stopped"}, "bad-attached",
+         "attached"),
+    case("root", "attachVolume", {"id": "@root", "virtualmachineid": "@stopped"}, "ROOT"),
+    case("missing-vm", "attachVolume", {"id": "@free"}, "missing parameter virtualmachineid"),
+    case("unknown-vm", "attachVolume", {"id": "@free", "virtualmachineid": UNKNOWN_UUID}, "virtualmachineid",
+         UNKNOWN_UUID),
+    case("vm-id-as-volume", "attachVolume", {"id": "@stopped", "virtualmachineid": "@running"}, "volume", "id"),
+    case("root", "detachVolume", {"id": "@root"}, "ROOT"),
+    case("not-attached", "detachVolume", {"id": "@free"}, "bad-free", "not attached"),
+    case("deleted", "detachVolume", {"id": "@gone"}, "volume", "id"),
+    case("shrink", "resizeVolume", {"id": "@attached", "size": 1}, "bad-attached", "2 GB"),
+    case("same-size", "resizeVolume", {"id": "@free", "size": 2}, "bad-free", "2 GB"),
+    case("zero", "resizeVolume", {"id": "@free", "size": 0}, "size"),
+    case("missing-size", "resizeVolume", {"id": "@free"}, "missing parameter size"),
+    case("larger-than-the-csv", "resizeVolume", {"id": "@attached", "size": 500}, "PS1"),
+    case("deleted", "resizeVolume", {"id": "@gone", "size": 5}, "volume", "id"),
+    case("attached", "deleteVolume", {"id": "@attached"}, "bad-attached", "detach"),
+    case("root", "deleteVolume", {"id": "@root"}, "ROOT"),
+    case("malformed-id", "deleteVolume", {"id": MALFORMED_UUID}, "id", MALFORMED_UUID),
+    case("deleted", "deleteVolume", {"id": "@gone"}, "volume", "id"),
+    # ---- host maintenance ----
+    case("already-in-maintenance", "prepareHostForMaintenance", {"id": "@host17"}, "HYPERVCLLOUD17",
+         "Maintenance"),
+    case("unknown-id", "prepareHostForMaintenance", {"id": UNKNOWN_UUID}, "id", UNKNOWN_UUID),
+    case("vm-id", "prepareHostForMaintenance", {"id": "@running"}, "host", "id"),
+    case("missing-id", "prepareHostForMaintenance", {}, "missing parameter id"),
+    case("not-in-maintenance", "cancelHostMaintenance", {"id": "@host13"}, "HYPERVCLLOUD13", "not in maintenance"),
+    case("malformed-id", "cancelHostMaintenance", {"id": MALFORMED_UUID}, "id", MALFORMED_UUID),
+]
+
+
+@pytest.mark.parametrize(("command", "params", "words", "code", "in_job"), CASES)
+def test_bad_input_is_refused_and_changes_nothing(world: World, command: str, params: dict[str, Any],
+                                                  words: tuple[str, ...], code: int, in_job: bool) -> None:
+    resolved = _resolve(world, params)
+    before = world.settled()
+    refused = refusal(world.cs, command, resolved)
+    after = world.settled()
+    assert (refused.errorcode, refused.synchronous) == (code, not in_job), refused
+    text = refused.errortext
+    assert text and text[0].isalnum() and len(text) < 600 and "Traceback" not in text and "Error:" not in text, text
+    missing = [w for w in words if w.lower() not in text.lower()]
+    assert not missing, f"{text!r} does not name {missing}"
+    assert difference(before, after) is None, f"{command} changed something: {difference(before, after)}"
