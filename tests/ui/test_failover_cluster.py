@@ -37,6 +37,8 @@ def test_roles_nodes_and_disks_of_ci1(console: Console, demo: DemoProcess) -> No
     expect(roles.locator("tbody tr")).to_have_count(2)
     expect(roles).to_contain_text("Virtual Machine")
     expect(roles.locator("tbody tr", has_text="HYPERVCLLOUD17")).to_contain_text("Medium")
+    # As Failover Cluster Manager shows a VM role: by its VM's state.
+    expect(roles.locator("tbody tr", has_text="HYPERVCLLOUD17").locator("td").nth(1)).to_have_text("Running")
     expect(roles.locator("tbody tr", has_text="HYPERVCLLOUD13")).to_contain_text("No Auto Start")
     assert ha_role.count() == 0  # the admin's instances are i-1-N-VM (account 1)
     quorum = page.get_by_label("Quorum", exact=True)
@@ -97,7 +99,10 @@ def test_a_crash_shows_live_host_down_and_the_instance_moved(console: Console, d
     expect(host_cell).to_have_text("HYPERVCLLOUD13", timeout=LIVE)
     expect(details.locator("dt:text-is('State') + dd")).to_have_text("Running", timeout=LIVE)
     # The failover shows in the instance's timeline, the cloud's and the cluster's events together.
-    expect(vm_page.get_by_role("list", name="Timeline")).to_contain_text("VM.", timeout=LIVE)
+    timeline = vm_page.get_by_role("list", name="Timeline")
+    expect(timeline).to_contain_text("VM.MIGRATE", timeout=LIVE)
+    expect(timeline).to_contain_text("Event 1153")  # the cluster failing the role over
+    expect(timeline).to_contain_text("Event 1135")  # around it: the node that left the membership
     for page in (hosts_page, vm_page):
         assert page.evaluate("window.__noReload") is True, "the page was reloaded"
 

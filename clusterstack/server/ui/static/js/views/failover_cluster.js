@@ -70,13 +70,19 @@ function actionButton(text, ariaLabel, act, after) {
   return button;
 }
 
+// Failover Cluster Manager shows a virtual machine role by its VM's state (Running, Off, Saved...), other roles
+// by the group's state (Online, Offline, Failed).
+function roleStatus(role) {
+  return role.type === "Virtual Machine" && role.vmstate && role.status !== "Failed" ? role.vmstate : role.status;
+}
+
 function rolesTable(clusterid, getNodes, after) {
   return new DataTable({
     label: "Roles",
     columns: [
       { key: "name", label: "Name", render: (r) => r.virtualmachineid
         ? link(`/client/instances/${r.virtualmachineid}`, r.name, { title: r.displayname ?? r.virtualmachinename }) : r.name },
-      { key: "status", label: "Status", render: (r) => badge(r.status) },
+      { key: "status", label: "Status", value: roleStatus, render: (r) => badge(roleStatus(r)) },
       { key: "type", label: "Type" },
       { key: "ownernode", label: "Owner Node" },
       { key: "priority", label: "Priority", value: (r) => r.priorityvalue },

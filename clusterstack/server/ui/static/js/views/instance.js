@@ -8,6 +8,36 @@ import { badge, bytes, parseDate, timeElement, yesNo } from "../format.js";
 import { DataTable, localLoader } from "../table.js";
 import { instanceActions } from "./instance_actions.js";
 
+const AROUND_MS = 120_000;
+
+function clusterEntry(event) {
+  return { when: event.created, source: `Failover cluster${event.node ? ` · ${event.node}` : ""}`, kind: "cluster",
+    title: `Event ${event.eventid}${event.source ? ` · ${event.source}` : ""}`, level: event.level,
+    message: event.message };
+}
+
+// The role's own events, and around them the cluster's warnings and errors about the nodes it ran on
+// (1135 node removed, 1177 quorum lost...): the story of a failover in one place.
+async function clusterEntries(vm) {
+  const [own, serious] = await Promise.all([
+    list("listFailoverClusterEvents", "failoverclusterevent", { clusterid: vm.clusterid, virtualmachineid: vm.id, pagesize: 200 }),
+    list("listFailoverClusterEvents", "failoverclusterevent", { clusterid: vm.clusterid, pagesize: 200 }),
+  ]);
+  const times = own.items.map((event) => parseDate(event.created)?.getTime()).filter(Number.isFinite);
+  const nodes = new Set(own.items.map((event) => event.node).filter(Boolean));
+  for (const event of own.items) {
+    for (const found of String(event.message).matchAll(/node '([^']+)'/g)) nodes.add(found[1]);
+  }
+  const near = (event) => {
+    const at = parseDate(event.created)?.getTime();
+    return Number.isFinite(at) && times.some((t) => Math.abs(t - at) <= AROUND_MS);
+  };
+  const mentionsNode = (event) => nodes.has(event.node) || [...nodes].some((node) => String(event.message).includes(node));
+  const context = serious.items.filter((event) => !event.role && !["Information", "Verbose"].includes(event.level)
+    && near(event) && mentionsNode(event));
+  return [...own.items, ...context].map(clusterEntry);
+}
+
 async function timelineEntries(vm, admin) {
   const cloud = (await list("listEvents", "event", { listall: true, resourceid: vm.id, resourcetype: "VirtualMachine", pagesize: 200 })).items
     .map((event) => ({ when: event.created, source: "CloudStack", kind: "cloud", title: event.type,
@@ -16,17 +46,15 @@ async function timelineEntries(vm, admin) {
   let note = null;
   if (admin && vm.clusterid) {
     try {
-      cluster = (await list("listFailoverClusterEvents", "failoverclusterevent",
-        { clusterid: vm.clusterid, virtualmachineid: vm.id, pagesize: 200 })).items
-        .map((event) => ({ when: event.created, source: `Failover cluster${event.node ? ` · ${event.node}` : ""}`,
-          kind: "cluster", title: `Event ${event.eventid}${event.source ? ` · ${event.source}` : ""}`,
-          level: event.level, message: event.message }));
+      cluster = await clusterEntries(vm);
     } catch (error) {
       note = `The failover cluster's events could not be read: ${error.message}`;
     }
   }
   const entries = [...cloud, ...cluster];
-  entries.sort((a, b) => (parseDate(b.when)?.getTime() ?? 0) - (parseDate(a.when)?.getTime() ?? 0));
+  // Newest first; within the same second the cloud's entry is the newer one (it follows what the cluster did).
+  const rank = (entry) => (entry.kind === "cloud" ? 1 : 0);
+  entries.sort((a, b) => (parseDate(b.when)?.getTime() ?? 0) - (parseDate(a.when)?.getTime() ?? 0) || rank(b) - rank(a));
   return { entries, note };
 }
 
