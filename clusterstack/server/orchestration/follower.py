@@ -74,6 +74,11 @@ class ClusterFollower:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def last_report(self) -> ClusterReport | None:
+        """The report the last successful sync pass applied (what the cluster said, as last heard)."""
+        return self._previous
+
     # ---- the sync loop -----------------------------------------------------------------------------------
 
     def sync_once(self) -> ClusterReport | None:
@@ -223,6 +228,12 @@ class ClusterFollowerService:
             follower.wake()
         else:
             self._poke.set()
+
+    def reports(self) -> dict[int, ClusterReport]:
+        """The last report of each cluster this server follows (cluster id -> report); the live channel reads it."""
+        with self._lock:
+            followers = list(self._followers.values())
+        return {f.cluster_id: report for f in followers if (report := f.last_report) is not None}
 
     def sync_now(self, cluster_id: int) -> None:
         """Run one reconcile pass synchronously (whoever holds the lease)."""
