@@ -110,15 +110,13 @@ def set_up_seed_cloud(api: ApiClient, sim_url: str) -> dict[str, str]:
     return {"zone": zone["id"], "pod": pod["id"], "cluster": cluster["id"], "template": template["id"]}
 
 
-def _wait_until_up(url: str, timeout: float = 60) -> None:
+def _wait_started(server: Any, thread: threading.Thread, what: str, timeout: float = 60) -> None:
+    """Wait until our own uvicorn server listens: probing the URL could find another process on that port."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise click.ClickException(f"{url} did not come up")
+    while not server.started:
+        if not thread.is_alive() or server.should_exit or time.monotonic() > deadline:
+            raise click.ClickException(f"{what} could not start (is the port taken by another process?)")
+        time.sleep(0.05)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -152,7 +150,7 @@ def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: floa
                                                log_level="warning"))
     sim_thread = threading.Thread(target=sim_server.run, name="simulator", daemon=True)
     sim_thread.start()
-    _wait_until_up(f"{sim_url}/cluster")
+    _wait_started(sim_server, sim_thread, f"the simulator on {sim_url}")
 
     configure_logging(directory)
     state = open_server(directory)
@@ -160,7 +158,7 @@ def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: floa
 
     def set_up() -> None:
         try:
-            _wait_until_up(f"http://{host}:{port}/client/api")
+            _wait_started(api_server, api_thread, f"the management server on http://{host}:{port}")
             key, secret = create_admin_keys(state)
             ids = set_up_seed_cloud(ApiClient(f"http://{host}:{port}/client/api", key, secret), sim_url)
         except Exception as exc:
@@ -173,9 +171,13 @@ def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: floa
         click.echo("fail a node:  clusterstack sim node-down HYPERVCLLOUD17   (bring it back: sim node-up)")
         click.echo("stop with Ctrl-C; the data stays in " + str(directory))
 
+    api_thread = threading.current_thread()
     threading.Thread(target=set_up, name="demo-setup", daemon=True).start()
     try:
         api_server.run()
+        if not api_server.started:
+            raise click.ClickException(f"the management server could not listen on {host}:{port} (is another "
+                                       "clusterstack running? choose another --port)")
     finally:
         sim_server.should_exit = True
         sim_thread.join(timeout=10)

@@ -141,3 +141,23 @@ def test_move_a_role_and_drain_and_resume_a_node(console: Console, demo: DemoPro
     node_row.get_by_role("button", name="Resume HYPERVCLLOUD17").click()
     page.get_by_role("dialog").get_by_role("button", name="Resume").click()
     expect(node_row.locator("td").nth(1)).to_have_text("Up", timeout=LIVE)
+
+
+def test_host_maintenance_drains_through_the_cluster_and_cancels(console: Console, demo: DemoProcess) -> None:
+    page = console.login()
+    page.goto("/client/hosts")
+    row = page.get_by_role("table", name="Hosts").locator("tbody tr", has_text="HYPERVCLLOUD13")
+    expect(row.locator("td").nth(2)).to_have_text("Enabled")
+    row.get_by_role("button", name="Enable maintenance on HYPERVCLLOUD13").click()
+    dialog = page.get_by_role("dialog", name="Enable maintenance")
+    expect(dialog).to_contain_text("Drain HYPERVCLLOUD13")
+    dialog.get_by_role("button", name="Enable maintenance").click()
+    expect(page.get_by_role("article", name="Enable maintenance: HYPERVCLLOUD13")).to_contain_text(
+        "Succeeded", timeout=LIVE)
+    expect(row.locator("td").nth(2)).to_have_text("Maintenance", timeout=LIVE)
+    api = demo.admin()
+    assert all(vm["hostname"] != "HYPERVCLLOUD13" for vm in api.items(
+        "listVirtualMachines", "virtualmachine", listall=True, state="Running"))
+    row.get_by_role("button", name="Cancel maintenance on HYPERVCLLOUD13").click()
+    page.get_by_role("dialog", name="Cancel maintenance").get_by_role("button", name="Cancel maintenance").click()
+    expect(row.locator("td").nth(2)).to_have_text("Enabled", timeout=LIVE)

@@ -43,7 +43,8 @@ export class DataTable {
     this.next = h("button", { type: "button", class: "small", onclick: () => this.go(1) }, "Next");
     this.pageLabel = h("span");
     this.element = h("section", { class: "data-table" },
-      h("div", { class: "table-tools" }, h("div", { class: "table-tools" }, this.search, this.summary), tools),
+      h("div", { class: "table-tools" }, h("div", { class: "tools-group" }, this.search, this.summary),
+        h("div", { class: "tools-group" }, tools)),
       h("div", { class: "table-wrap" }, this.table),
       h("nav", { class: "pager", "aria-label": `${label} pages` }, this.prev, this.pageLabel, this.next));
   }
@@ -120,7 +121,7 @@ export class DataTable {
       this.body.replaceChildren(...this.sorted().map((row) => h("tr", { dataset: { id: row.id ?? row.name ?? "" } },
         this.columns.map((column) => h("td", { class: column.wrap ? "wrap" : null },
           column.render ? column.render(row) : (row[column.key] ?? ""))),
-        this.rowActions ? h("td", { class: "actions" }, this.rowActions(row)) : null)));
+        this.rowActions ? h("td", {}, h("div", { class: "row-actions" }, this.rowActions(row))) : null)));
     }
     const pages = Math.max(1, Math.ceil(this.count / this.pagesize));
     this.summary.textContent = this.error ? "" : `${this.count} ${this.count === 1 ? "item" : "items"}`;
