@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Mapping
 
 import anyio
@@ -26,7 +27,7 @@ from clusterstack.server.state import ServerState
 
 log = logging.getLogger("clusterstack.server.live")
 
-POLL_INTERVAL = 0.4  # seconds between polls while somebody listens
+POLL_INTERVAL = 0.4  # seconds between polls while somebody listens (longer when a poll itself is slow)
 
 
 class Subscription:
@@ -155,7 +156,9 @@ class LiveFeed:
                 waiting = [s for s in self._subscriptions if not s.ready]
             if self._stop.is_set():
                 break
+            started = time.monotonic()
             change = self._poll()
+            elapsed = time.monotonic() - started
             with self._condition:
                 listeners = list(self._subscriptions)
             if change:
@@ -164,7 +167,8 @@ class LiveFeed:
             if change is not None or not self._failing:
                 for subscription in waiting:
                     subscription.mark_ready()
-            self._stop.wait(self.interval)
+            # a poll never takes more than a third of this thread's time, however large the cloud
+            self._stop.wait(max(self.interval, 2 * elapsed))
 
     def _poll(self) -> Change | None:
         try:

@@ -57,12 +57,41 @@ def _owner_changes(before: Mapping[Owner, int], after: Mapping[Owner, int]) -> s
     return {owner for owner in before.keys() | after.keys() if before.get(owner) != after.get(owner)}
 
 
+_MASK = (1 << 64) - 1
+
+
 def _per_owner(rows: Iterable[Any]) -> dict[Owner, int]:
-    """One fingerprint per owner of rows whose first two columns are (account_id, domain_id)."""
-    grouped: dict[Owner, list[tuple[Any, ...]]] = defaultdict(list)
+    """One fingerprint per owner of rows whose first two columns are (account_id, domain_id): the sum of the
+    rows' hashes, which does not depend on the order rows come in (no sorting)."""
+    sums: dict[tuple[Any, Any], int] = {}
     for row in rows:
-        grouped[Owner(row[0], row[1])].append(tuple(row[2:]))
-    return {owner: hash(tuple(sorted(items))) for owner, items in grouped.items()}
+        key = (row[0], row[1])
+        sums[key] = (sums.get(key, 0) + hash(tuple(row))) & _MASK
+    return {Owner(*key): value for key, value in sums.items()}
+
+
+# What each poll reads of the small and the owned tables (built once: building a statement costs too).
+# An instance row: owner, then id, state, host, last host (_failover reads these four by position).
+_VMS = select(
+    VMInstance.account_id, VMInstance.domain_id, VMInstance.id, VMInstance.state, VMInstance.host_id,
+    VMInstance.last_host_id, VMInstance.name, VMInstance.display_name, VMInstance.service_offering_id,
+    VMInstance.iso_id, VMInstance.ha_enabled,
+).where(VMInstance.removed.is_(None))
+_VOLUMES = select(
+    Volume.account_id, Volume.domain_id, Volume.id, Volume.state, Volume.instance_id, Volume.size, Volume.pool_id,
+    Volume.name,
+).where(Volume.removed.is_(None))
+_HOSTS = select(
+    Host.id, Host.cluster_id, Host.name, Host.status, Host.resource_state, Host.memory_used, Host.memory_allocated,
+    Host.cpu_allocated, Host.total_memory,
+).where(Host.removed.is_(None)).order_by(Host.id)
+_CLUSTERS = select(
+    Cluster.id, Cluster.uuid, Cluster.name, Cluster.allocation_state, Cluster.managed_state, Cluster.quorate,
+).where(Cluster.removed.is_(None)).order_by(Cluster.id)
+_POOLS = select(
+    StoragePool.id, StoragePool.name, StoragePool.status, StoragePool.capacity_bytes, StoragePool.used_bytes,
+    StoragePool.allocated_bytes,
+).where(StoragePool.removed.is_(None)).order_by(StoragePool.id)
 
 
 @dataclass
@@ -141,28 +170,12 @@ class Prober:
     # ---- whole-table fingerprints ------------------------------------------------------------------------
 
     def _fingerprints(self, db: Session, reports: Mapping[int, ClusterReport]) -> _Fingerprints:
-        vms = db.execute(select(
-            VMInstance.account_id, VMInstance.domain_id, VMInstance.id, VMInstance.state, VMInstance.host_id,
-            VMInstance.last_host_id, VMInstance.name, VMInstance.display_name, VMInstance.power_state,
-            VMInstance.cpu, VMInstance.ram_size, VMInstance.service_offering_id, VMInstance.ha_enabled,
-            VMInstance.iso_id, VMInstance.update_count,
-        ).where(VMInstance.removed.is_(None))).all()
-        volumes = db.execute(select(
-            Volume.account_id, Volume.domain_id, Volume.id, Volume.state, Volume.instance_id, Volume.size,
-            Volume.pool_id, Volume.name, Volume.device_id,
-        ).where(Volume.removed.is_(None))).all()
-        hosts = db.execute(select(
-            Host.id, Host.cluster_id, Host.name, Host.status, Host.resource_state, Host.memory_used,
-            Host.memory_allocated, Host.cpu_allocated, Host.total_memory,
-        ).where(Host.removed.is_(None)).order_by(Host.id)).all()
-        clusters = db.execute(select(
-            Cluster.id, Cluster.uuid, Cluster.name, Cluster.allocation_state, Cluster.managed_state,
-            Cluster.quorate,
-        ).where(Cluster.removed.is_(None)).order_by(Cluster.id)).all()
-        pools = db.execute(select(
-            StoragePool.id, StoragePool.name, StoragePool.status, StoragePool.capacity_bytes,
-            StoragePool.used_bytes, StoragePool.allocated_bytes,
-        ).where(StoragePool.removed.is_(None)).order_by(StoragePool.id)).all()
+        conn = db.connection()  # Core rows: no ORM bookkeeping for thousands of rows a poll
+        vms = conn.execute(_VMS).all()
+        volumes = conn.execute(_VOLUMES).all()
+        hosts = conn.execute(_HOSTS).all()
+        clusters = conn.execute(_CLUSTERS).all()
+        pools = conn.execute(_POOLS).all()
         return _Fingerprints(
             vms=_per_owner(vms),
             volumes=_per_owner(volumes),
@@ -181,18 +194,19 @@ class Prober:
         host_rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for row in hosts:
             host_rows[row.cluster_id].append((row.id, row.status, row.resource_state))
-        vm_rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        vm_sums: dict[int, int] = {}
         for row in vms:
-            cluster_id = cluster_of_host.get(row.host_id) or cluster_of_host.get(row.last_host_id)
+            vm_id, state, host_id, last_host_id = row[2], row[3], row[4], row[5]
+            cluster_id = cluster_of_host.get(host_id) or cluster_of_host.get(last_host_id)
             if cluster_id is not None:
-                vm_rows[cluster_id].append((row.id, row.state, row.host_id))
+                vm_sums[cluster_id] = (vm_sums.get(cluster_id, 0) + hash((vm_id, state, host_id))) & _MASK
         answer = {}
         for row in clusters:
             report = reports.get(row.id)
             answer[row.uuid] = hash((
                 row.quorate,
                 tuple(host_rows.get(row.id, ())),
-                tuple(sorted(vm_rows.get(row.id, ()))),
+                vm_sums.get(row.id, 0),
                 report_fingerprint(report) if report is not None else None,
             ))
         return answer
