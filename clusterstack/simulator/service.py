@@ -111,6 +111,22 @@ class SimulatedCluster:
             await asyncio.wait_for(changed.wait(), timeout=timeout)
         return self.cursor
 
+    async def wait_for_role_change(self, name: str, seen: tuple[str | None, ...], timeout: float) -> None:
+        """Return once role `name` is gone or its (state, vm_state, owner node) differ from `seen`, or after
+        `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            role = self.cluster.roles.get(name)
+            if role is None or (role.state, role.vm_state, role.owner) != seen:
+                return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            changed = self._changed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=remaining)
+
     # ---- node endpoints follow the machines ----------------------------------------------------------------
 
     def _schedule_endpoint_sync(self) -> None:
@@ -172,9 +188,11 @@ class SimulatedCluster:
             "vms": [r for r in sorted(node.roles) if self.cluster.roles[r].vm_state in VM_CONSUMING],
         }
 
-    def describe_role(self, name: str) -> dict[str, Any]:
+    def describe_role(self, name: str, disk_of: dict[str, str] | None = None) -> dict[str, Any]:
+        """One role; `disk_of` (VHD path -> disk) saves a report from searching every disk for every role."""
         role = self.cluster.roles[name]
-        disk_of = {path: disk.name for disk in self.cluster.disks.values() for path in disk.vhds}
+        if disk_of is None:
+            disk_of = {p: d.name for d in self.cluster.disks.values() for p in role.vhds if p in d.vhds}
         return {
             "name": role.name, "type": "Virtual Machine", "state": role.state, "vm_state": role.vm_state,
             "owner_node": role.owner, "priority": role.priority, "priority_name": role.priority_name,
@@ -196,13 +214,14 @@ class SimulatedCluster:
 
     def report(self) -> dict[str, Any]:
         c = self.cluster
+        disk_of = {path: disk.name for disk in c.disks.values() for path in disk.vhds}
         return {
             "name": c.name,
             "profile": c.profile.name,
             "time": self.now(),
             "quorum": c.quorum_state(),
             "nodes": [self.describe_node(n.name) for n in sorted(c.nodes.values(), key=lambda n: n.index)],
-            "roles": [self.describe_role(name) for name in sorted(c.roles)],
+            "roles": [self.describe_role(name, disk_of) for name in sorted(c.roles)],
             "disks": [self.describe_disk(name) for name in c.disks],
             "cursor": self.cursor,
         }
