@@ -92,17 +92,34 @@ def _time(value: Any) -> datetime:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def parse_report(data: dict[str, Any]) -> ClusterReport:
+RoleCache = dict[str, tuple[dict[str, Any], RoleReport]]
+
+
+def _roles(raw_roles: list[dict[str, Any]], known: RoleCache) -> tuple[tuple[RoleReport, ...], RoleCache]:
+    """The roles of a report, reusing the RoleReport of every role whose JSON is what it was last time (most
+    of them: a follower reads the full report on every change, and one change touches a role or two)."""
+    seen: RoleCache = {}
+    roles = []
+    for raw in raw_roles:
+        hit = known.get(raw["name"])
+        role = hit[1] if hit is not None and hit[0] == raw else _role(raw)
+        seen[role.name] = (raw, role)
+        roles.append(role)
+    return tuple(roles), seen
+
+
+def parse_report(data: dict[str, Any], known: RoleCache | None = None) -> tuple[ClusterReport, RoleCache]:
     quorum = data.get("quorum") or {}
+    roles, seen = _roles(data.get("roles", []), known or {})
     return ClusterReport(
         name=data["name"],
         quorum=QuorumReport(state=quorum.get("state", "Lost"), model=quorum.get("model", ""),
                             votes=int(quorum.get("votes", 0)), votes_needed=int(quorum.get("votes_needed", 0))),
         nodes=tuple(_node(n) for n in data.get("nodes", [])),
-        roles=tuple(_role(r) for r in data.get("roles", [])),
+        roles=roles,
         disks=tuple(_disk(d) for d in data.get("disks", [])),
         cursor=int(data.get("cursor", 0)),
-    )
+    ), seen
 
 
 class SimulatorDriver(FailoverClusterDriver):
@@ -113,6 +130,7 @@ class SimulatorDriver(FailoverClusterDriver):
         self._client = httpx.Client(base_url=self.address, timeout=timeout)
         self._node_client = httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0))
         self._node_addresses: dict[str, str] = {}
+        self._known_roles: RoleCache = {}
 
     # ---- plumbing ----------------------------------------------------------------------------------------
 
@@ -138,13 +156,23 @@ class SimulatorDriver(FailoverClusterDriver):
     # ---- reading -----------------------------------------------------------------------------------------
 
     def report(self) -> ClusterReport:
-        report = parse_report(self._call("GET", "/cluster"))
+        report, self._known_roles = parse_report(self._call("GET", "/cluster"), self._known_roles)
         self._node_addresses = {n.name.lower(): n.address for n in report.nodes if n.address}
         return report
 
     def role(self, name: str) -> RoleReport | None:
         try:
             return _role(self._call("GET", f"/roles/{name}"))
+        except NotFound:
+            return None
+
+    def wait_for_role_change(self, seen: RoleReport, timeout: float) -> RoleReport | None:
+        """The simulator's long poll: it answers the moment the role's state, VM state or owner changes."""
+        params = {"wait": timeout, "state": seen.state, "vm_state": seen.vm_state}
+        if seen.owner_node is not None:
+            params["owner_node"] = seen.owner_node
+        try:
+            return _role(self._call("GET", f"/roles/{seen.name}", params=params, timeout=timeout + 5))
         except NotFound:
             return None
 
