@@ -9,6 +9,7 @@ operator can act on.
 from __future__ import annotations
 
 import abc
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -196,6 +197,20 @@ class FailoverClusterDriver(abc.ABC):
         """One role, or None when the cluster has no such role (drivers answer this more cheaply)."""
         return self.report().role(name)
 
+    def wait_for_role_change(self, seen: RoleReport, timeout: float) -> RoleReport | None:
+        """Block until role `seen.name` is no longer as seen (its state, VM state or owner node differ), at most
+        `timeout` seconds; answer it as it is then, or None when it is gone. Drivers that can be told of a
+        change (the simulator's long poll) answer the moment it happens; this default asks every 50 ms."""
+        deadline = time.monotonic() + timeout
+        while True:
+            role = self.role(seen.name)
+            if role is None or _role_moved_on(role, seen):
+                return role
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return role
+            time.sleep(min(0.05, remaining))
+
     @abc.abstractmethod
     def events(self, since: int = 0, limit: int = 1000) -> list[ClusterEventReport]: ...
 
@@ -257,3 +272,7 @@ class FailoverClusterDriver(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+
+def _role_moved_on(role: RoleReport, seen: RoleReport) -> bool:
+    return (role.state, role.vm_state, role.owner_node) != (seen.state, seen.vm_state, seen.owner_node)

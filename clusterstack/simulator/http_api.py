@@ -120,7 +120,16 @@ async def post_roles(request: Request, sim: SimulatedCluster) -> Any:
 
 
 async def get_role(request: Request, sim: SimulatedCluster) -> Any:
-    return sim.describe_role(_role_name(request, sim))
+    name = _role_name(request, sim)
+    if "wait" in request.query_params:  # long poll: answer once the role is no longer as the caller saw it
+        try:
+            timeout = float(request.query_params["wait"])
+        except ValueError:
+            raise BadRequest("wait must be a number of seconds") from None
+        seen = tuple(request.query_params.get(key) for key in ("state", "vm_state", "owner_node"))
+        await sim.wait_for_role_change(name, seen, max(0.0, min(timeout, 60.0)))
+        name = _role_name(request, sim)  # (gone meanwhile: 404)
+    return sim.describe_role(name)
 
 
 async def delete_role(request: Request, sim: SimulatedCluster) -> Any:

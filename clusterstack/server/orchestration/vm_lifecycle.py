@@ -20,6 +20,7 @@ from clusterstack.hypervisor.base import (
     PRIORITY_NO_AUTO_START,
     DriverError,
     FailoverClusterDriver,
+    InvalidState,
     NotFound,
     RoleReport,
     VhdSpec,
@@ -73,23 +74,33 @@ def driver_of(ctx: CallContext, vm: VMInstance) -> FailoverClusterDriver:
 
 
 def wait_for_role(ctx: CallContext, driver: FailoverClusterDriver, name: str, done: Callable[[RoleReport], bool],
-                  what: str) -> RoleReport:
+                  what: str, role: RoleReport | None = None) -> RoleReport:
+    """Wait until `done(role)`; `role` is the role as last seen (from the call that started the change), if known.
+
+    The driver is asked to answer when the role changes (the simulator answers the moment it does), so a VM
+    that comes up in 20 ms is seen in about 20 ms, without a poll loop's sleeps and requests.
+    """
     deadline = time.monotonic() + float(settings.get(ctx.db, OPERATION_TIMEOUT))
-    while True:
-        try:
-            role = driver.role(name)
-        except DriverError as exc:
-            raise as_api_error(exc) from None
-        if role is None:
-            raise internal_error(f"the failover cluster no longer has role {name} while waiting for it to {what}")
-        if done(role):
-            return role
-        if role.state == "Failed":
-            raise ApiError(533, f"The failover cluster could not {what} {name}: "
-                           f"{role.information or 'the role failed'}", 4325)
-        if time.monotonic() > deadline:
-            raise internal_error(f"{name} did not {what} in time (its role is {role.state}, VM {role.vm_state})")
-        time.sleep(0.05)
+    seen: RoleReport | None = role
+    try:
+        if seen is None:
+            seen = driver.role(name)
+        while True:
+            if seen is None:
+                raise internal_error(f"the failover cluster no longer has role {name} while waiting for it to "
+                                     f"{what}")
+            if done(seen):
+                return seen
+            if seen.state == "Failed":
+                raise ApiError(533, f"The failover cluster could not {what} {name}: "
+                               f"{seen.information or 'the role failed'}", 4325)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise internal_error(f"{name} did not {what} in time (its role is {seen.state}, VM "
+                                     f"{seen.vm_state})")
+            seen = driver.wait_for_role_change(seen, min(5.0, remaining))
+    except DriverError as exc:
+        raise as_api_error(exc) from None
 
 
 def host_of_node(db: Session, cluster_id: int, node: str | None) -> Host | None:
@@ -138,27 +149,31 @@ def create_and_register(ctx: CallContext, vm: VMInstance, node: str | None, star
     priority = role_priority(ctx.db, vm.ha_enabled)
     volumes = list(ctx.db.scalars(select(Volume).where(Volume.instance_id == vm.id, Volume.removed.is_(None))
                                   .order_by(Volume.device_id)))
+    spec = VmSpec(name=name, cpus=vm.cpu, memory_mb=vm.ram_size, priority=priority,
+                  vhds=tuple(VhdSpec(v.path or "", v.size) for v in volumes), node=node, start=start)
     try:
-        existing = driver.role(name)
+        role, created_here = driver.create_vm(spec), True
+    except InvalidState as exc:
+        # a previous run (its server stopped mid-deploy) already made the role: adopt it, never make it twice
+        try:
+            existing = driver.role(name)
+        except DriverError as again:
+            raise as_api_error(again, _cluster(ctx.db, vm)) from None
+        if existing is None:
+            raise as_api_error(exc, _cluster(ctx.db, vm)) from None
+        role, created_here = existing, False
     except DriverError as exc:
         raise as_api_error(exc, _cluster(ctx.db, vm)) from None
-    created_here = existing is None
     try:
-        if existing is None:
-            spec = VmSpec(name=name, cpus=vm.cpu, memory_mb=vm.ram_size, priority=priority,
-                          vhds=tuple(VhdSpec(v.path or "", v.size) for v in volumes), node=node, start=start)
-            role = driver.create_vm(spec)
-        else:
-            role = existing
-            if start and role.vm_state == "Off":
-                role = driver.start_vm(name)
+        if not created_here and start and role.vm_state == "Off":
+            role = driver.start_vm(name)
         vm.role_priority = priority
         for volume in volumes:
             volume.state = "Ready"
             volume.attached = utcnow()
         ctx.db.commit()  # the role exists: record it before waiting for the VM to come up
-        if start:
-            role = wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Running", "start")
+        if start and role.vm_state != "Running":
+            role = wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Running", "start", role)
         follow_role(ctx.db, vm, role)
         return role
     except (ApiError, DriverError) as exc:
@@ -182,10 +197,10 @@ def start(ctx: CallContext, vm: VMInstance) -> RoleReport:
     driver = driver_of(ctx, vm)
     name = vm.instance_name or ""
     try:
-        driver.start_vm(name)
+        role = driver.start_vm(name)
     except DriverError as exc:
         raise as_api_error(exc, _cluster(ctx.db, vm)) from None
-    role = wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Running", "start")
+    role = wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Running", "start", role)
     follow_role(ctx.db, vm, role)
     return role
 
@@ -197,7 +212,7 @@ def stop(ctx: CallContext, vm: VMInstance, force: bool) -> RoleReport:
         role = driver.stop_vm(name, force=force)
     except DriverError as exc:
         raise as_api_error(exc, _cluster(ctx.db, vm)) from None
-    role = wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Off", "stop")
+    role = wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Off", "stop", role)
     follow_role(ctx.db, vm, role)
     return role
 
@@ -213,11 +228,11 @@ def move(ctx: CallContext, vm: VMInstance, target: Host) -> RoleReport:
     driver = driver_of(ctx, vm)
     name = vm.instance_name or ""
     try:
-        driver.move_vm(name, target.node_name, "live")
+        role = driver.move_vm(name, target.node_name, "live")
     except DriverError as exc:
         raise as_api_error(exc, _cluster(ctx.db, vm)) from None
     role = wait_for_role(ctx, driver, name, lambda r: r.owner_node == target.node_name and r.vm_state == "Running",
-                         "live-migrate")
+                         "live-migrate", role)
     follow_role(ctx.db, vm, role)
     return role
 
@@ -244,8 +259,8 @@ def remove(ctx: CallContext, vm: VMInstance) -> None:
     try:
         role = driver.role(name)
         if role is not None and role.vm_state != "Off":
-            driver.stop_vm(name, force=True)
-            wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Off", "turn off")
+            stopping = driver.stop_vm(name, force=True)
+            wait_for_role(ctx, driver, name, lambda r: r.vm_state == "Off", "turn off", stopping)
         if role is not None:
             driver.remove_vm(name)
     except NotFound:
