@@ -72,19 +72,22 @@ def plan(db: Session, zone: Zone, demand: Demand, *, host: Host | None = None,
         query = query.where(Host.cluster_id == cluster.id)
     reasons: list[str] = []
     best: tuple[int, Placement] | None = None
+    pools_of: dict[int, list[StoragePool]] = {}  # per cluster: its hosts share its storage
     for candidate in db.scalars(query):
-        why = _unfit(db, candidate, demand)
+        cpu_used, memory_used = allocated(db, candidate.id)
+        why = _unfit(candidate, demand, cpu_used, memory_used)
         if why:
             reasons.append(f"{candidate.name}: {why}")
             continue
-        pools = [p for p in _pools_for(db, candidate.cluster) if pool_room(p) >= demand.disk_bytes]
+        if candidate.cluster_id not in pools_of:
+            pools_of[candidate.cluster_id] = _pools_for(db, candidate.cluster)
+        pools = [p for p in pools_of[candidate.cluster_id] if pool_room(p) >= demand.disk_bytes]
         if not pools:
             reasons.append(f"{candidate.name}: no primary storage of cluster {candidate.cluster.name} has "
                            f"{demand.disk_bytes // (1024**3)} GB free")
             continue
         pool = max(pools, key=lambda p: (pool_room(p), -p.id))
-        free_memory = int(candidate.total_memory * candidate.cluster.memory_overcommit_ratio) - \
-            allocated(db, candidate.id)[1]
+        free_memory = int(candidate.total_memory * candidate.cluster.memory_overcommit_ratio) - memory_used
         if best is None or free_memory > best[0]:
             best = (free_memory, Placement(candidate, pool))
     if best is None:
@@ -97,7 +100,7 @@ def plan(db: Session, zone: Zone, demand: Demand, *, host: Host | None = None,
     return best[1]
 
 
-def _unfit(db: Session, host: Host, demand: Demand) -> str | None:
+def _unfit(host: Host, demand: Demand, cpu_used: int, memory_used: int) -> str | None:
     cluster = host.cluster
     if not cluster.quorate:
         return f"failover cluster {cluster.failover_name or cluster.name} has lost quorum"
@@ -110,7 +113,6 @@ def _unfit(db: Session, host: Host, demand: Demand) -> str | None:
     missing = [t for t in demand.host_tags if t not in host.tag_list]
     if missing:
         return f"lacks host tag {', '.join(missing)}"
-    cpu_used, memory_used = allocated(db, host.id)
     cpu_total = host.cpus * host.cpu_speed * cluster.cpu_overcommit_ratio
     if demand.speed_mhz > host.cpu_speed or cpu_used + demand.cpus * demand.speed_mhz > cpu_total:
         return "not enough CPU"
