@@ -174,7 +174,8 @@ def build_world(config: pytest.Config, directory: Path, sqlite_template: Path, s
     key, secret = server.admin_keys()
     ids = set_up_seed_cloud(ApiClient(server.endpoint, key, secret), ci1.url)
     client = server.cs()
-    world = World(cs=client, sims=[ci1, ci2], ids={**ids, "sim": ci1.url})
+    world = World(cs=client, sims=[ci1, ci2], ids={**ids, "sim": ci1.url, "api": server.base_url})
+    world.ids["domain"] = client.listDomains(name="ROOT")["domain"][0]["id"]
 
     zone2 = client.createZone(name="Z2", networktype="Advanced", dns1="8.8.8.8", internaldns1="10.1.0.1")["zone"]
     pod2 = client.createPod(name="P2", zoneid=zone2["id"], gateway="10.1.0.1", netmask="255.255.255.0",
@@ -212,7 +213,13 @@ def build_world(config: pytest.Config, directory: Path, sqlite_template: Path, s
                                    virtualmachineid=running["id"])["volume"]
     gone = client.createVolume(name="bad-gone", zoneid=world.zone, diskofferingid=custom["id"], size=1)["volume"]
     client.deleteVolume(id=gone["id"])
-    world.ids.update(root=root["id"], free=free["id"], attached=attached["id"], gone=gone["id"])
+    in_z2 = client.createVolume(name="bad-z2", zoneid=zone2["id"], diskofferingid=custom["id"], size=1)["volume"]
+    client.createAccount(accounttype=0, account="bad-other", username="bad-other", password="password",
+                         firstname="Other", lastname="Account", email="other@example.com")
+    others = client.createVolume(name="bad-others", zoneid=world.zone, diskofferingid=custom["id"], size=1,
+                                 account="bad-other", domainid=world.domain)["volume"]
+    world.ids.update(root=root["id"], free=free["id"], attached=attached["id"], gone=gone["id"],
+                     zone2_volume=in_z2["id"], others_volume=others["id"])
 
     client.prepareHostForMaintenance(id=world.host17)
     wait_for(lambda: next(h for h in client.listHosts()["host"] if h["name"] == "HYPERVCLLOUD17")["resourcestate"]

@@ -41,7 +41,14 @@ def _prepare_target(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
         raise param_error(f"Host {host.name} is already in {host.resource_state}")
     if host.status != "Up":
         raise param_error(f"Host {host.name} is {host.status}; only an Up host can be put in maintenance")
-    quorate_report(ctx.server, host.cluster)
+    report = quorate_report(ctx.server, host.cluster)
+    owned = [r.name for r in report.roles if (r.owner_node or "").lower() == (host.node_name or "").lower()]
+    others = [n for n in report.nodes if n.name.lower() != (host.node_name or "").lower()]
+    if owned and not any(n.state == "Up" for n in others):
+        states = ", ".join(f"{n.name} is {n.state}" for n in others) or "it is the only node"
+        raise param_error(f"Host {host.name} cannot be put in maintenance: its node owns {len(owned)} role(s) "
+                          f"({', '.join(sorted(owned)[:5])}) and no other node of failover cluster {report.name} is "
+                          f"Up to take them ({states})")
     return JobTarget("Host", host.uuid)
 
 

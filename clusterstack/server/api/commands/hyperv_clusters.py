@@ -84,13 +84,15 @@ def add_cluster(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     address = _address(p["url"])
     try:
         driver = open_driver(address)
-        try:
-            report = driver.report()
-        finally:
-            driver.close()
+    except DriverError as exc:
+        raise param_error(f"Invalid parameter url value={p['url']}: {exc}") from None
+    try:
+        report = driver.report()
     except DriverError as exc:
         raise param_error(f"Unable to add cluster {name}: the failover cluster at {address} does not answer "
                           f"({exc})") from None
+    finally:
+        driver.close()
     holder = cluster_holding(db, report.name)
     if holder is None:
         holder = db.scalar(select(Cluster).where(Cluster.failover_address == address, Cluster.removed.is_(None)))

@@ -13,16 +13,16 @@ from sqlalchemy import func, select
 
 from clusterstack.hypervisor.base import DriverError, VhdSpec
 from clusterstack.server import events
-from clusterstack.server.api.access import check_access
+from clusterstack.server.api.access import check_access, resolve_account
 from clusterstack.server.api.commands.resource_limits import check_limit
 from clusterstack.server.api.commands.volumes import render_volume_row, volume_page_query
 from clusterstack.server.api.context import CallContext
-from clusterstack.server.api.errors import param_error
+from clusterstack.server.api.errors import param_error, permission_denied
 from clusterstack.server.api.lookup import find_by_uuid
 from clusterstack.server.api.registry import JobTarget, Param, api_command
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.catalog import DiskOffering
-from clusterstack.server.db.models.identity import Account
+from clusterstack.server.db.models.identity import Account, Domain
 from clusterstack.server.db.models.infrastructure import Cluster, StoragePool, Zone
 from clusterstack.server.db.models.instances import VMInstance, Volume
 from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, require_quorum
@@ -63,6 +63,40 @@ def _cluster(ctx: CallContext, vm: VMInstance) -> Cluster:
     assert cluster is not None
     require_quorum(cluster)
     return cluster
+
+
+def _owner(ctx: CallContext, p: dict[str, Any]) -> Account:
+    """The account a new volume belongs to: the caller's, or account + domainid (an administrator's choice)."""
+    db, caller = ctx.db, ctx.user
+    if "account" not in p and "domainid" not in p:
+        own = db.get(Account, caller.account_id)
+        assert own is not None
+        return own
+    if "account" not in p or "domainid" not in p:
+        raise param_error("account and domainid go together: give both to create a volume for an account")
+    domain = find_by_uuid(db, Domain, p["domainid"], "domain", "domainid")
+    if not (caller.is_root_admin or caller.is_domain_admin):
+        if p["account"] != caller.account_name or domain.id != caller.domain_id:
+            raise permission_denied(f"Account {caller.account_name} cannot create volumes for account "
+                                    f"{p['account']}")
+        own = db.get(Account, caller.account_id)
+        assert own is not None
+        return own
+    return resolve_account(db, caller, p["account"], domain)
+
+
+def _check_same_owner_and_zone(ctx: CallContext, what: str, zone_id: int, account_id: int, vm: VMInstance) -> None:
+    """A data volume is attached only to an instance of its own zone and its own account."""
+    if zone_id != vm.zone_id:
+        zone, vm_zone = ctx.db.get(Zone, zone_id), ctx.db.get(Zone, vm.zone_id)
+        raise param_error(f"{what} is in zone {zone.name if zone else zone_id} and virtual machine {vm.name} in zone "
+                          f"{vm_zone.name if vm_zone else vm.zone_id}: a volume attaches to an instance of its "
+                          "own zone")
+    if account_id != vm.account_id:
+        account, vm_account = ctx.db.get(Account, account_id), ctx.db.get(Account, vm.account_id)
+        raise param_error(f"{what} belongs to account {account.name if account else account_id} and virtual "
+                          f"machine {vm.name} to account {vm_account.name if vm_account else vm.account_id}: a "
+                          "volume attaches to an instance of its own account")
 
 
 def _pool_for_attach(ctx: CallContext, volume: Volume | None, size: int, vm: VMInstance) -> StoragePool:
@@ -106,14 +140,15 @@ def _prepare_create(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     if size <= 0:
         raise param_error("A volume needs a size: give size (GB) with a custom disk offering")
     vm = _instance(ctx, p["virtualmachineid"]) if "virtualmachineid" in p else None
-    if vm is not None:
-        _pool_for_attach(ctx, None, size, vm)
     if zone is None:
         if vm is None:
             raise param_error("Unable to execute API command createvolume due to missing parameter zoneid")
         zone = db.get(Zone, vm.zone_id)
-    account = db.get(Account, ctx.user.account_id)
-    assert account is not None and zone is not None
+    assert zone is not None
+    account = _owner(ctx, p)
+    if vm is not None:
+        _check_same_owner_and_zone(ctx, "The new volume", zone.id, account.id, vm)
+        _pool_for_attach(ctx, None, size, vm)
     check_limit(db, account, 2, 1)
     check_limit(db, account, 10, max(1, size // GB))
     volume = Volume(name=p.get("name") or "DATA", volume_type="DATADISK", state="Allocated", size=size,
@@ -191,7 +226,9 @@ def _prepare_volume(*, attached: bool) -> Any:
         if attached is False and volume.instance_id is not None:
             raise param_error(f"Volume {volume.name} is already attached to an instance")
         if attached is False:
-            _pool_for_attach(ctx, volume, volume.size, _instance(ctx, p["virtualmachineid"]))
+            vm = _instance(ctx, p["virtualmachineid"])
+            _check_same_owner_and_zone(ctx, f"Volume {volume.name}", volume.zone_id, volume.account_id, vm)
+            _pool_for_attach(ctx, volume, volume.size, vm)
         return JobTarget("Volume", volume.uuid)
 
     return prepare
