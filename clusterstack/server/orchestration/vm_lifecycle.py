@@ -34,7 +34,7 @@ from clusterstack.server.db.models.infrastructure import Cluster, Host
 from clusterstack.server.db.models.instances import VMInstance, Volume
 from clusterstack.server.events import Actor
 from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, wake
-from clusterstack.server.orchestration.planner import refresh_allocation
+from clusterstack.server.orchestration.planner import refresh_allocation_of
 
 log = logging.getLogger("clusterstack.server.orchestration.vm_lifecycle")
 
@@ -113,7 +113,10 @@ def host_of_node(db: Session, cluster_id: int, node: str | None) -> Host | None:
 def follow_role(db: Session, vm: VMInstance, role: RoleReport) -> None:
     """Record where the cluster runs the VM and in what state."""
     running = role.vm_state in ("Running", "Migrating", "Unmonitored")
-    host = host_of_node(db, vm.cluster_id or 0, role.owner_node)
+    # the owner node's host as a plain row: loading the Host with its zone, pod and cluster cost every deploy
+    host = db.execute(select(Host.id, Host.pod_id).where(
+        Host.cluster_id == (vm.cluster_id or 0), Host.node_name == role.owner_node, Host.removed.is_(None))
+    ).first() if role.owner_node is not None else None
     previous = vm.host_id
     if running:
         vm.state = "Running"
@@ -130,11 +133,11 @@ def follow_role(db: Session, vm: VMInstance, role: RoleReport) -> None:
     vm.power_state_update_time = utcnow()
     vm.update_count = (vm.update_count or 0) + 1
     vm.update_time = utcnow()
-    for host_id in {previous, vm.host_id} - {None}:
-        changed = db.get(Host, host_id)
-        if changed is not None:
-            db.flush()
-            refresh_allocation(db, changed)
+    changed = {host_id for host_id in (previous, vm.host_id) if host_id is not None}
+    if changed:
+        db.flush()
+        for host_id in changed:
+            refresh_allocation_of(db, host_id)
 
 
 def root_volume(db: Session, vm: VMInstance) -> Volume | None:
