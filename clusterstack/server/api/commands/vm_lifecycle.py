@@ -161,12 +161,14 @@ def _prepare_deploy(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
 def _job_vm(ctx: CallContext) -> VMInstance:
     from clusterstack.server.db.models.jobs import AsyncJob
 
-    job = ctx.db.scalar(select(AsyncJob).where(AsyncJob.uuid == ctx.job_uuid))
-    if job is None or job.instance_uuid is None:
+    found = ctx.db.execute(select(AsyncJob.instance_uuid, VMInstance)
+                           .outerjoin(VMInstance, VMInstance.uuid == AsyncJob.instance_uuid)
+                           .where(AsyncJob.uuid == ctx.job_uuid)).first()
+    if found is None or found.instance_uuid is None:
         raise param_error("deployVirtualMachine runs as a job")
-    vm = ctx.db.scalar(select(VMInstance).where(VMInstance.uuid == job.instance_uuid))
-    if vm is None:
-        raise param_error(f"instance {job.instance_uuid} is gone")
+    if found.VMInstance is None:
+        raise param_error(f"instance {found.instance_uuid} is gone")
+    vm: VMInstance = found.VMInstance
     return vm
 
 
