@@ -138,9 +138,17 @@ CASES = [
     case("size-without-disk-offering", "deployVirtualMachine", {**DEPLOY, "size": 5}, "size"),
     case("custom-disk-without-size", "deployVirtualMachine", {**DEPLOY, "diskofferingid": "@custom_disk"},
          "Custom", "size"),
+    case("data-disk-beyond-the-maximum-size", "deployVirtualMachine",
+         {**DEPLOY, "diskofferingid": "@custom_disk", "size": 2000}, "size", "1024",
+         bug="vm_lifecycle._prepare_deploy does not bound a custom data disk's size by custom.diskoffering.size.min"
+             "/max (volume_commands.CUSTOM_SIZE_MIN/MAX): 533 'no primary storage has 2020 GB free' instead of "
+             "431 naming size"),
     case("zero-rootdisksize", "deployVirtualMachine", {**DEPLOY, "rootdisksize": 0}, "rootdisksize"),
     case("startvm-not-boolean", "deployVirtualMachine", {**DEPLOY, "startvm": "maybe"}, "startvm", "maybe"),
     case("name-taken", "deployVirtualMachine", {**DEPLOY, "name": "bad-running"}, "bad-running"),
+    case("name-not-a-hostname", "deployVirtualMachine", {**DEPLOY, "name": "my vm!"}, "name",
+         bug="vm_lifecycle._prepare_deploy does not check that name is an RFC 1123 host name label (letters, digits "
+             "and hyphens, 1-63, not starting or ending with '-', not starting with a digit) as CloudStack does"),
     case("name-too-long", "deployVirtualMachine", {**DEPLOY, "name": "v" * 64}, "name"),
     case("not-hyperv", "deployVirtualMachine", {**DEPLOY, "hypervisor": "KVM"}, "hypervisor", "KVM"),
     case("vm-id-as-host", "deployVirtualMachine", {**DEPLOY, "hostid": "@running"}, "hostid"),
@@ -215,6 +223,10 @@ CASES = [
     case("name-taken", "updateVirtualMachine", {"id": "@spare", "name": "bad-stopped"}, "bad-stopped",
          bug="vm_lifecycle.update_virtual_machine renames without the clash check deployVirtualMachine makes: two "
              "instances of one account end up with the same name"),
+    case("name-not-a-hostname", "updateVirtualMachine", {"id": "@spare", "name": "-bad-"}, "name",
+         bug="vm_lifecycle.update_virtual_machine does not check that name is an RFC 1123 host name label"),
+    case("displayname-too-long", "updateVirtualMachine", {"id": "@stopped", "displayname": "d" * 300},
+         "displayname"),
     case("name-too-long", "updateVirtualMachine", {"id": "@stopped", "name": "v" * 64}, "name"),
     # ---- volumes ----
     case("no-offering-no-size", "createVolume", {"zoneid": "@zone", "name": "x"}, "diskofferingid"),
@@ -231,6 +243,8 @@ CASES = [
                                               "virtualmachineid": "@destroyed"}, "bad-destroyed", "Destroyed"),
     case("larger-than-the-csv", "createVolume", {"zoneid": "@zone", "diskofferingid": "@custom_disk", "size": 500,
                                                  "virtualmachineid": "@running"}, "PS1", "500"),
+    case("beyond-the-maximum-size", "createVolume", {"zoneid": "@zone", "diskofferingid": "@custom_disk",
+                                                     "size": 2**40}, "size", "1024"),
     case("vm-of-another-zone", "createVolume", {"zoneid": "@zone2", "diskofferingid": "@custom_disk", "size": 1,
                                                 "virtualmachineid": "@running"}, "bad-running", "Z2"),
     case("unknown-account", "createVolume", {"zoneid": "@zone", "diskofferingid": "@custom_disk", "size": 1,
@@ -255,6 +269,8 @@ CASES = [
     case("deleted", "detachVolume", {"id": "@gone"}, "volume", "id"),
     case("shrink", "resizeVolume", {"id": "@attached", "size": 1}, "bad-attached", "2 GB"),
     case("same-size", "resizeVolume", {"id": "@free", "size": 2}, "bad-free", "2 GB"),
+    case("beyond-the-maximum-size", "resizeVolume", {"id": "@free", "size": 2000}, "size", "1024"),
+    case("beyond-a-bigint", "resizeVolume", {"id": "@free", "size": 2**40}, "size"),
     case("zero", "resizeVolume", {"id": "@free", "size": 0}, "size"),
     case("missing-size", "resizeVolume", {"id": "@free"}, "missing parameter size"),
     case("larger-than-the-csv", "resizeVolume", {"id": "@attached", "size": 500}, "PS1"),

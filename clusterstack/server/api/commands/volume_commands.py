@@ -27,9 +27,22 @@ from clusterstack.server.db.models.infrastructure import Cluster, StoragePool, Z
 from clusterstack.server.db.models.instances import VMInstance, Volume
 from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, require_quorum
 from clusterstack.server.orchestration.planner import pool_room
+from clusterstack.server.settings import define_setting
+from clusterstack.server.settings import get as get_setting
 
 GB = 1024**3
 VOLUME_ID = Param("id", "uuid", required=True, description="the ID of the disk volume")
+CUSTOM_SIZE_MIN = define_setting("custom.diskoffering.size.min", 1, "Advanced",
+                                 "Minimum size in GB for custom disk offering", minimum=1)
+CUSTOM_SIZE_MAX = define_setting("custom.diskoffering.size.max", 1024, "Advanced",
+                                 "Maximum size in GB for custom disk offering", minimum=1)
+
+
+def _check_custom_size(ctx: CallContext, gb: int) -> None:
+    low, high = int(get_setting(ctx.db, CUSTOM_SIZE_MIN)), int(get_setting(ctx.db, CUSTOM_SIZE_MAX))
+    if not low <= gb <= high:
+        raise param_error(f"Invalid parameter size value={gb}: a volume's size is {low} to {high} GB "
+                          "(custom.diskoffering.size.min and custom.diskoffering.size.max)")
 
 
 def _volume(ctx: CallContext, uuid: str) -> Volume:
@@ -136,6 +149,8 @@ def _prepare_create(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
                           "(or size)")
     if offering is not None and not offering.customized and "size" in p:
         raise param_error(f"Disk offering {offering.name} has a fixed size; size goes with a custom offering")
+    if "size" in p:
+        _check_custom_size(ctx, int(p["size"]))
     size = int(p["size"]) * GB if "size" in p else (offering.disk_size if offering else 0)
     if size <= 0:
         raise param_error("A volume needs a size: give size (GB) with a custom disk offering")
@@ -236,6 +251,7 @@ def _prepare_volume(*, attached: bool) -> Any:
 
 def _prepare_resize(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     volume = _volume(ctx, p["id"])
+    _check_custom_size(ctx, int(p["size"]))
     _check_growth(ctx, volume, int(p["size"]) * GB)
     return JobTarget("Volume", volume.uuid)
 
