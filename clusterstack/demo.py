@@ -10,6 +10,7 @@ live in the data directory).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,8 @@ SIM_PORT = 8081
 API_PORT = 8080
 TEMPLATE_NAME = "Windows Server 2016 (VHD)"
 
+log = logging.getLogger("clusterstack.demo")
+
 
 class ApiClient:
     """A small signed CloudStack API client (the same signature any CloudStack client computes)."""
@@ -32,12 +35,17 @@ class ApiClient:
         self.secret_key = secret_key
         self.http = httpx.Client(timeout=60)
 
-    def __call__(self, command: str, **params: Any) -> dict[str, Any]:
+    def authenticate(self, query: dict[str, str]) -> None:
+        """Sign the request with the key pair (a subclass may use a login session instead)."""
         from clusterstack.server.api.signing import sign_params
 
-        query = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
-        query.update(command=command, response="json", apikey=self.api_key)
+        query["apikey"] = self.api_key
         query["signature"] = sign_params(query, self.secret_key)
+
+    def __call__(self, command: str, **params: Any) -> dict[str, Any]:
+        query = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
+        query.update(command=command, response="json")
+        self.authenticate(query)
         response = self.http.get(self.endpoint, params=query)
         body = response.json()
         answer = next(iter(body.values()))
@@ -110,7 +118,7 @@ def set_up_seed_cloud(api: ApiClient, sim_url: str) -> dict[str, str]:
     return {"zone": zone["id"], "pod": pod["id"], "cluster": cluster["id"], "template": template["id"]}
 
 
-def _wait_started(server: Any, thread: threading.Thread, what: str, timeout: float = 60) -> None:
+def _wait_started(server: Any, thread: threading.Thread, what: str, timeout: float = 300) -> None:
     """Wait until our own uvicorn server listens: probing the URL could find another process on that port."""
     deadline = time.monotonic() + timeout
     while not server.started:
@@ -162,6 +170,7 @@ def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: floa
             key, secret = create_admin_keys(state)
             ids = set_up_seed_cloud(ApiClient(f"http://{host}:{port}/client/api", key, secret), sim_url)
         except Exception as exc:
+            log.exception("demo set-up failed")
             click.echo(f"demo set-up failed: {exc}", err=True)
             api_server.should_exit = True
             return

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from clusterstack.demo import ApiClient
 
 
 def free_port_block(count: int) -> int:
@@ -30,40 +30,19 @@ def free_port_block(count: int) -> int:
     raise RuntimeError("no block of free ports on 127.0.0.1")
 
 
-class ApiSession:
+class ApiSession(ApiClient):
     """The CloudStack API with a login session (sessionkey + JSESSIONID), as the console itself calls it."""
 
     def __init__(self, endpoint: str, username: str, password: str, domain: str = "/") -> None:
-        self.endpoint = endpoint
-        self.http = httpx.Client(timeout=60)
+        super().__init__(endpoint, "", "")
         answer = self.http.post(endpoint, data={"command": "login", "username": username, "password": password,
                                                 "domain": domain, "response": "json"}).json()["loginresponse"]
         if "sessionkey" not in answer:
             raise RuntimeError(f"login as {username} failed: {answer}")
         self.sessionkey = answer["sessionkey"]
 
-    def __call__(self, command: str, **params: Any) -> dict[str, Any]:
-        query = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
-        query.update(command=command, response="json", sessionkey=self.sessionkey)
-        response = self.http.post(self.endpoint, data=query)
-        answer: dict[str, Any] = next(iter(response.json().values()))
-        if response.status_code != 200:
-            raise RuntimeError(f"{command} failed: {answer.get('errortext')} ({answer.get('errorcode')})")
-        if "jobid" in answer and command != "queryAsyncJobResult":
-            return self.wait(answer["jobid"])
-        return answer
-
-    def wait(self, job_id: str, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = self("queryAsyncJobResult", jobid=job_id)
-            if job["jobstatus"] == 1:
-                result: dict[str, Any] = job.get("jobresult", {})
-                return result
-            if job["jobstatus"] == 2:
-                raise RuntimeError(f"job {job_id} failed: {job.get('jobresult')}")
-            time.sleep(0.1)
-        raise TimeoutError(f"job {job_id} did not finish in {timeout} s")
+    def authenticate(self, query: dict[str, str]) -> None:
+        query["sessionkey"] = self.sessionkey
 
     def items(self, command: str, key: str, **params: Any) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self(command, **params).get(key, [])
@@ -100,7 +79,7 @@ class DemoProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"clusterstack demo exited: {self.log.read_text()[-2000:]}")
-            if b"log in as admin" in self.log.read_bytes():
+            if b"\nlog in as admin / password;" in self.log.read_bytes():  # the banner, once the cloud is set up
                 api = self.admin()
                 hosts = api.items("listHosts", "host", type="Routing")
                 if len(hosts) == 2 and all(h["state"] == "Up" for h in hosts):
