@@ -108,3 +108,37 @@ def test_the_instance_page_merges_cloud_and_cluster_events(console: Console, dem
     expect(timeline).to_contain_text("Failover cluster")
     expect(timeline).to_contain_text(vm["instancename"])
     expect(page.get_by_role("table", name="Volumes")).to_contain_text("ROOT")
+
+
+def test_dashboard_counts_quorum_capacity_and_feeds(console: Console, demo: DemoProcess) -> None:
+    api = demo.admin()
+    running = len(api.items("listVirtualMachines", "virtualmachine", listall=True, state="Running"))
+    page = console.login()
+    instances = page.get_by_role("region", name="Instances")
+    expect(instances.locator(".big-number")).to_have_text(str(running))
+    expect(instances.get_by_role("link", name=f"{running} Running")).to_have_attribute(
+        "href", "/client/instances?state=Running")
+    expect(page.get_by_role("region", name="Hosts")).to_contain_text("Up")
+    clusters = page.get_by_role("region", name="Failover clusters")
+    expect(clusters).to_contain_text("CI1")
+    expect(clusters).to_contain_text("2 needed")
+    meters = page.get_by_role("region", name="Capacity").get_by_role("meter")
+    expect(meters).to_have_count(3)
+    assert int(meters.nth(1).get_attribute("aria-valuenow")) >= 0
+    expect(page.get_by_role("region", name="Latest events")).to_contain_text("VM.START")
+
+
+def test_events_and_alerts_filter(console: Console, demo: DemoProcess) -> None:
+    page = console.login()
+    page.goto("/client/events")
+    table = page.get_by_role("table", name="Events")
+    expect(table.locator("tbody tr").first).to_be_visible()
+    page.get_by_label("Event type").fill("vm.create")
+    page.get_by_label("Event type").press("Enter")
+    expect(table.locator("tbody tr td:nth-child(2)").first).to_have_text("VM.CREATE")
+    types = set(table.locator("tbody tr td:nth-child(2)").all_inner_texts())
+    assert types == {"VM.CREATE"}
+    page.get_by_label("Level").select_option("ERROR")
+    expect(table.locator("tbody")).to_contain_text("No events match.")
+    page.goto("/client/alerts")
+    expect(page.get_by_role("table", name="Alerts")).to_be_visible()
