@@ -17,6 +17,7 @@ finished. Every topic name is in changes.py.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,8 @@ from clusterstack.server.live import uvicorn_shutdown
 from clusterstack.server.live.feed import LiveFeed, Subscription
 from clusterstack.server.live.viewer import authenticate
 from clusterstack.server.state import ServerState
+
+log = logging.getLogger("clusterstack.server.live")
 
 PATH = "/client/live"
 RETRY_MS = 2000
@@ -100,8 +103,12 @@ class EventStream(Response):
                 await write(_event("goodbye", {"reason": "shutdown"}))
                 return
             if time.monotonic() >= next_keepalive:
-                viewer = await anyio.to_thread.run_sync(
-                    lambda: authenticate(self.state, self.session_key, self.session_id, touch=False))
+                try:
+                    viewer = await anyio.to_thread.run_sync(
+                        lambda: authenticate(self.state, self.session_key, self.session_id, touch=False))
+                except Exception:  # the database is away for a moment: check again at the next keepalive
+                    log.warning("checking a live channel's session failed", exc_info=True)
+                    viewer = subscription.viewer
                 if viewer is None:
                     await write(_event("goodbye", {"reason": "session"}))
                     return
