@@ -66,9 +66,15 @@ def _event(ctx: CallContext, volume: Volume, event_type: str, description: str) 
 def _instance(ctx: CallContext, uuid: str) -> VMInstance:
     vm = find_by_uuid(ctx.db, VMInstance, uuid, "virtual machine", "virtualmachineid")
     check_access(ctx.db, ctx.user, vm, f"virtual machine {vm.name}")
-    if vm.cluster_id is None or vm.state in ("Destroyed", "Expunging", "Error"):
-        raise param_error(f"Virtual machine {vm.name} is {vm.state}")
+    _check_attachable(vm)
     return vm
+
+
+def _check_attachable(vm: VMInstance) -> None:
+    """Volumes attach to and detach from a Running or Stopped instance (CloudStack's rule)."""
+    if vm.cluster_id is None or vm.state not in ("Running", "Stopped"):
+        raise param_error(f"Virtual machine {vm.name} is {vm.state}: volumes are attached to and detached from a "
+                          "Running or Stopped instance")
 
 
 def _cluster(ctx: CallContext, vm: VMInstance) -> Cluster:
@@ -238,6 +244,10 @@ def _prepare_volume(*, attached: bool) -> Any:
             raise param_error(f"Volume {volume.name} is a ROOT volume; it stays with its instance")
         if attached is True and volume.instance_id is None:
             raise param_error(f"Volume {volume.name} is not attached to an instance")
+        if attached is True:
+            holder = ctx.db.get(VMInstance, volume.instance_id)
+            if holder is not None:
+                _check_attachable(holder)
         if attached is False and volume.instance_id is not None:
             raise param_error(f"Volume {volume.name} is already attached to an instance")
         if attached is False:
