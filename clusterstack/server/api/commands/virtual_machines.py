@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, Subquery, func, select
+from sqlalchemy import Select, Subquery, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from clusterstack.server.api.access import scope_owned
@@ -215,9 +215,13 @@ def render_vm_row(row: Any, *, admin: bool) -> dict[str, Any]:
     return vm
 
 
+# built once: a statement memoizes its cache key, and computing this big one's on every call cost more than the query
+_ONE_VM = vm_page_query().where(VMInstance.id == bindparam("vm_id"))
+
+
 def render_vm(db: Session, vm_id: int, *, admin: bool) -> dict[str, Any]:
     """One instance's UserVmResponse by its internal id (for commands that answer with one instance)."""
-    row = db.connection().execute(vm_page_query().where(VMInstance.id == vm_id)).one()
+    row = db.connection().execute(_ONE_VM, {"vm_id": vm_id}).one()
     return render_vm_row(row, admin=admin)
 
 
