@@ -201,9 +201,9 @@ def deploy_virtual_machine(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any
     start = p.get("startvm", True)
     if vm.state in ("Running", "Stopped") and vm.role_priority is not None:
         return _answer(ctx, vm)  # a re-run after a restart: already done
-    host = ctx.db.get(Host, vm.host_id) if vm.host_id is not None else None
+    node = ctx.db.scalar(select(Host.node_name).where(Host.id == vm.host_id)) if vm.host_id is not None else None
     try:
-        lifecycle.create_and_register(ctx, vm, host.node_name if host else None, start)
+        lifecycle.create_and_register(ctx, vm, node, start)
     except Exception:
         ctx.db.rollback()
         _discard(ctx, vm.id)
@@ -217,8 +217,8 @@ def deploy_virtual_machine(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any
 
 
 def _host_name(ctx: CallContext, vm: VMInstance) -> str:
-    host = ctx.db.get(Host, vm.host_id) if vm.host_id else None
-    return host.name if host else "-"
+    name = ctx.db.scalar(select(Host.name).where(Host.id == vm.host_id)) if vm.host_id else None
+    return name or "-"
 
 
 def _release_volumes(db: Any, vm: VMInstance) -> Any:
