@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -47,6 +48,18 @@ JOB_LEASE = settings.define_setting(
 POLL_SECONDS = 1.0
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """A job this server just claimed: what running it needs."""
+
+    id: int
+    uuid: str
+    cmd: str
+    params: str
+    attempts: int
+    caller: Caller | None
+
+
 class JobService:
     def __init__(self, state: ServerState) -> None:
         self.state = state
@@ -70,14 +83,16 @@ class JobService:
 
     def stop(self) -> None:
         self._stop.set()
-        self.wake()
+        with self._wake:
+            self._wake.notify_all()
         for thread in self._threads:
             thread.join(timeout=5)
 
     def wake(self) -> None:
+        """One more job may be runnable: one idle worker looks (a busy one looks anyway when it is done)."""
         with self._wake:
             self._pending_wakes += 1
-            self._wake.notify_all()
+            self._wake.notify()
 
     # ---- submitting ------------------------------------------------------------------------------------------
 
@@ -98,56 +113,58 @@ class JobService:
     def _work(self) -> None:
         while not self._stop.is_set():
             try:
-                job_id = self._claim()
+                job = self._claim()
             except Exception:
                 log.exception("claiming a job failed")
-                job_id = None
-            if job_id is None:
+                job = None
+            if job is None:
                 with self._wake:
                     if self._pending_wakes == 0:
                         self._wake.wait(POLL_SECONDS)
                     self._pending_wakes = max(0, self._pending_wakes - 1)
                 continue
             with self._running_lock:
-                self._running.add(job_id)
+                self._running.add(job.id)
             try:
-                self._run(job_id)
+                self._run(job)
             except Exception:
-                log.exception("job %s could not be settled", job_id)
+                log.exception("job %s could not be settled", job.id)
             finally:
                 with self._running_lock:
-                    self._running.discard(job_id)
+                    self._running.discard(job.id)
 
-    def _claim(self) -> int | None:
-        """Take one runnable job: pending and unowned, or pending with a lease that ran out."""
+    def _claim(self) -> Any:
+        """Take one runnable job (pending and unowned, or pending with a lease that ran out): its row, with
+        `attempts` counting this one, or None."""
         database = self.state.database
         with database.session() as db:
             now = utcnow()
             runnable = (AsyncJob.status == JOB_PENDING) & or_(AsyncJob.owner_msid.is_(None),
                                                               AsyncJob.lease_expires < now)
-            query = select(AsyncJob.id).where(runnable).order_by(AsyncJob.id).limit(1)
+            query = (select(AsyncJob.id, AsyncJob.uuid, AsyncJob.cmd, AsyncJob.params, AsyncJob.user_id,
+                            (AsyncJob.attempts + 1).label("attempts"))
+                     .where(runnable).order_by(AsyncJob.id).limit(1))
             if database.backend != "sqlite":
                 query = query.with_for_update(skip_locked=True)
-            job_id = db.scalar(query)
-            if job_id is None:
+            job = db.execute(query).first()
+            if job is None:
                 return None
+            caller = authentication.caller_for_user_id(db, job.user_id)  # (read before the write below locks)
             taken = db.execute(
-                update(AsyncJob).where(AsyncJob.id == job_id, runnable)
+                update(AsyncJob).where(AsyncJob.id == job.id, runnable)
                 .values(owner_msid=self.state.msid, lease_expires=now + timedelta(seconds=self.lease_seconds),
                         attempts=AsyncJob.attempts + 1)
                 .execution_options(synchronize_session=False)
             )
-            return job_id if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return _Claimed(job.id, job.uuid, job.cmd, job.params, job.attempts, caller)
 
-    def _run(self, job_id: int) -> None:
-        with self.state.database.session() as db:
-            job = db.get(AsyncJob, job_id)
-            if job is None:
-                return
-            command = find_command(job.cmd)
-            job_uuid, attempts, cmd = job.uuid, job.attempts, job.cmd
-            params = json.loads(job.params)
-            caller = authentication.caller_for_user_id(db, job.user_id)
+    def _run(self, job: _Claimed) -> None:
+        job_id, job_uuid, attempts, cmd = job.id, job.uuid, job.attempts, job.cmd
+        command = find_command(cmd)
+        params = json.loads(job.params)
+        caller = job.caller
         if command is None:
             self._finish(job_id, JOB_FAILED, errors.UNSUPPORTED_ACTION_ERROR,
                          {"errorcode": errors.UNSUPPORTED_ACTION_ERROR, "errortext": f"Unknown command {cmd}"})
@@ -171,6 +188,8 @@ class JobService:
                                   request_id=job_uuid[:8], job_uuid=job_uuid)
                 parsed = parse_params(command, params)
                 result = clean(payload_of(command.handler(ctx, parsed)))
+                # the job succeeds in the same commit as its work: one write less, and never one without the other
+                self._settle(db, job_id, JOB_SUCCEEDED, 0, result)
         except ApiError as err:
             log.info("(job:%s) %s failed: %s", job_uuid[:8], cmd, err.text)
             self._finish(job_id, JOB_FAILED, err.errorcode,
@@ -183,17 +202,19 @@ class JobService:
                           "errortext": f"Internal error executing {cmd}: {exc.__class__.__name__}: {exc}"})
             return
         log.info("(job:%s) Complete %s", job_uuid[:8], cmd)
-        self._finish(job_id, JOB_SUCCEEDED, 0, result)
 
     def _finish(self, job_id: int, status: int, code: int, result: dict[str, Any]) -> None:
         with self.state.database.session() as db:
-            db.execute(
-                update(AsyncJob).where(AsyncJob.id == job_id, AsyncJob.owner_msid == self.state.msid,
-                                       AsyncJob.status == JOB_PENDING)
-                .values(status=status, result_code=code, result=json.dumps(result), completed=utcnow(),
-                        lease_expires=None)
-                .execution_options(synchronize_session=False)
-            )
+            self._settle(db, job_id, status, code, result)
+
+    def _settle(self, db: Session, job_id: int, status: int, code: int, result: dict[str, Any]) -> None:
+        db.execute(
+            update(AsyncJob).where(AsyncJob.id == job_id, AsyncJob.owner_msid == self.state.msid,
+                                   AsyncJob.status == JOB_PENDING)
+            .values(status=status, result_code=code, result=json.dumps(result), completed=utcnow(),
+                    lease_expires=None)
+            .execution_options(synchronize_session=False)
+        )
 
     def _renew_leases(self) -> None:
         while not self._stop.wait(self.lease_seconds / 3):
