@@ -135,6 +135,7 @@ def test_roles_show_their_instances_and_a_move_is_followed(seed: dict[str, Any])
     assert list(_roles(seed, name=ha["instancename"])) == [ha["instancename"]]
     assert list(_roles(seed, keyword="sowmya")) == [plain["instancename"]]
     assert set(_roles(seed, keyword=N13)) == {plain["instancename"], "SQL-Cluster-Role"}
+    assert set(_roles(seed, node=N13.lower())) == {plain["instancename"], "SQL-Cluster-Role"}
     page = client.listFailoverClusterRoles(clusterid=seed["cluster"], page=1, pagesize=2)
     assert page["count"] == 3 and len(page["failoverclusterrole"]) == 2
 

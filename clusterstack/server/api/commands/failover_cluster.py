@@ -285,7 +285,7 @@ def list_failover_cluster_nodes(ctx: CallContext, p: dict[str, Any]) -> ListResp
     description="Lists the roles of a cluster's failover cluster: status, owner node, priority, and the "
     "CloudStack instance each runs (Failover Cluster Manager's Roles view).",
     params=[CLUSTER_ID, Param("name", description="the role's name (an instance's internal name)"),
-            *PAGING_PARAMS],
+            Param("node", description="only the roles this node owns"), *PAGING_PARAMS],
 )
 def list_failover_cluster_roles(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     cluster = failover_cluster_of(ctx, p)
@@ -296,6 +296,8 @@ def list_failover_cluster_roles(ctx: CallContext, p: dict[str, Any]) -> ListResp
     for role in report.roles:
         vm = vms.get(role.name)
         if wanted and role.name.lower() != wanted:
+            continue
+        if "node" in p and (role.owner_node or "").lower() != p["node"].lower():
             continue
         if not matches(p.get("keyword"), role.name, role.owner_node, role.state, vm.name if vm else None,
                        vm.display_name if vm else None):
