@@ -65,9 +65,10 @@ def root_conftest(config: pytest.Config) -> ModuleType:
 
 @dataclass
 class World:
-    cs: Any
+    cs: Any  # the root admin
     sims: list[Any]
     ids: dict[str, str] = field(default_factory=dict)
+    user: Any = None  # account bad-other, a plain user
 
     def __getattr__(self, name: str) -> str:
         try:
@@ -217,8 +218,10 @@ def build_world(config: pytest.Config, directory: Path, sqlite_template: Path, s
     gone = client.createVolume(name="bad-gone", zoneid=world.zone, diskofferingid=custom["id"], size=1)["volume"]
     client.deleteVolume(id=gone["id"])
     in_z2 = client.createVolume(name="bad-z2", zoneid=zone2["id"], diskofferingid=custom["id"], size=1)["volume"]
-    client.createAccount(accounttype=0, account="bad-other", username="bad-other", password="password",
-                         firstname="Other", lastname="Account", email="other@example.com")
+    other = client.createAccount(accounttype=0, account="bad-other", username="bad-other", password="password",
+                                 firstname="Other", lastname="Account", email="other@example.com")["account"]
+    keys = client.registerUserKeys(id=other["user"][0]["id"])["userkeys"]
+    world.user = server.cs(keys["apikey"], keys["secretkey"])
     others = client.createVolume(name="bad-others", zoneid=world.zone, diskofferingid=custom["id"], size=1,
                                  account="bad-other", domainid=world.domain)["volume"]
     world.ids.update(root=root["id"], free=free["id"], attached=attached["id"], gone=gone["id"],

@@ -19,6 +19,8 @@ import pytest
 from .bad_input_world import MALFORMED_UUID, UNKNOWN_UUID, World, build_world, difference, refusal
 
 INSUFFICIENT_CAPACITY = 533
+PERMISSION = 531  # CloudStack's ACCOUNT_ERROR, for PermissionDeniedException
+UNKNOWN_COMMAND = 432  # an admin's command asked by a user: "does not exist or it is not available for user"
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +35,11 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def case(name: str, command: str, params: dict[str, Any], *words: str, code: int = 431, bug: str | None = None,
-         in_job: bool = False) -> Any:
-    """One refusal: `words` must all appear in the error text ("@x" in params is the world's id of x).
-    `in_job`: the command queues its job and the job fails (the check needs the failover cluster's answer)."""
+         as_user: bool = False) -> Any:
+    """One refusal, answered to the request itself (no job queued): `words` must all appear in the error text
+    ("@x" in params is the world's id of x). `as_user`: called by the plain user of account bad-other."""
     marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-    return pytest.param(command, params, words, code, in_job, id=f"{command}-{name}", marks=marks)
+    return pytest.param(command, params, words, code, as_user, id=f"{command}-{name}", marks=marks)
 
 
 def _resolve(world: World, params: dict[str, Any]) -> dict[str, Any]:
@@ -280,6 +282,21 @@ CASES = [
     case("root", "deleteVolume", {"id": "@root"}, "ROOT"),
     case("malformed-id", "deleteVolume", {"id": MALFORMED_UUID}, "id", MALFORMED_UUID),
     case("deleted", "deleteVolume", {"id": "@gone"}, "volume", "id"),
+    # ---- a plain user: other accounts' objects and the administrator's choices are not theirs ----
+    case("others-vm", "startVirtualMachine", {"id": "@stopped"}, "bad-other", code=PERMISSION, as_user=True),
+    case("others-vm", "destroyVirtualMachine", {"id": "@running"}, "bad-other", code=PERMISSION, as_user=True),
+    case("to-others-vm", "attachVolume", {"id": "@others_volume", "virtualmachineid": "@stopped"}, "bad-other",
+         code=PERMISSION, as_user=True),
+    case("others-volume", "deleteVolume", {"id": "@free"}, "bad-other", code=PERMISSION, as_user=True),
+    case("for-another-account", "createVolume", {"zoneid": "@zone", "diskofferingid": "@custom_disk", "size": 1,
+                                                 "account": "admin", "domainid": "@domain"}, "bad-other", "admin",
+         code=PERMISSION, as_user=True),
+    case("on-a-chosen-host", "deployVirtualMachine", DEPLOY, "host", code=PERMISSION, as_user=True),
+    case("admin-only", "addCluster", CLUSTER, "not available", code=UNKNOWN_COMMAND, as_user=True),
+    case("admin-only", "migrateVirtualMachine", {"virtualmachineid": "@running", "hostid": "@host17"},
+         "not available", code=UNKNOWN_COMMAND, as_user=True),
+    case("admin-only", "prepareHostForMaintenance", {"id": "@host13"}, "not available", code=UNKNOWN_COMMAND,
+         as_user=True),
     # ---- host maintenance ----
     case("already-in-maintenance", "prepareHostForMaintenance", {"id": "@host17"}, "HYPERVCLLOUD17",
          "Maintenance"),
@@ -293,14 +310,14 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("command", "params", "words", "code", "in_job"), CASES)
+@pytest.mark.parametrize(("command", "params", "words", "code", "as_user"), CASES)
 def test_bad_input_is_refused_and_changes_nothing(world: World, command: str, params: dict[str, Any],
-                                                  words: tuple[str, ...], code: int, in_job: bool) -> None:
+                                                  words: tuple[str, ...], code: int, as_user: bool) -> None:
     resolved = _resolve(world, params)
     before = world.settled()
-    refused = refusal(world.cs, command, resolved)
+    refused = refusal(world.user if as_user else world.cs, command, resolved)
     after = world.settled()
-    assert (refused.errorcode, refused.synchronous) == (code, not in_job), refused
+    assert (refused.errorcode, refused.synchronous) == (code, True), refused
     text = refused.errortext
     assert text and text[0].isalnum() and len(text) < 600 and "Traceback" not in text and "Error:" not in text, text
     missing = [w for w in words if w.lower() not in text.lower()]
