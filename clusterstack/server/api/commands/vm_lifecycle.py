@@ -17,7 +17,7 @@ from clusterstack.server.api.lookup import find_by_uuid
 from clusterstack.server.api.registry import ADMIN, ALL_ROLES, JobTarget, Param, api_command
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.catalog import DiskOffering, ServiceOffering, VMTemplate
-from clusterstack.server.db.models.identity import Account, Domain
+from clusterstack.server.db.models.identity import ACCOUNT_TYPE_ADMIN, Account, Domain
 from clusterstack.server.db.models.infrastructure import Cluster, Host, StoragePool, Zone
 from clusterstack.server.db.models.instances import VMInstance, Volume, instance_name
 from clusterstack.server.orchestration import vm_lifecycle as lifecycle
@@ -111,9 +111,10 @@ def _prepare_deploy(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     root_gb = p.get("rootdisksize")
     root_bytes = int(root_gb) * GB if root_gb else (template.size or int(get_setting(db, ROOT_DISK_GB)) * GB)
     account = _owner_account(ctx, p)
-    for resource_type, amount in ((0, 1), (8, offering.cpu), (9, offering.ram_size),
-                                  (2, 2 if data_bytes else 1), (10, (root_bytes + data_bytes) // GB)):
-        check_limit(db, account, resource_type, amount)
+    if account.type != ACCOUNT_TYPE_ADMIN:  # CloudStack places no limits on root admin accounts (nor can one set any)
+        for resource_type, amount in ((0, 1), (8, offering.cpu), (9, offering.ram_size),
+                                      (2, 2 if data_bytes else 1), (10, (root_bytes + data_bytes) // GB)):
+            check_limit(db, account, resource_type, amount)
     demand = Demand(offering.cpu, offering.speed, offering.ram_size, root_bytes + data_bytes,
                     tuple(t for t in (offering.host_tag or "").split(",") if t))
     placement = plan(db, zone, demand, host=host, cluster=cluster)
