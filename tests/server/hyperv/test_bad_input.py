@@ -5,7 +5,9 @@ Each case calls one command through the real `cs` client against a cloud on two 
 parameter or object, and that the instances, volumes, hosts, clusters, storage pools, zones, events and the
 failover clusters' roles and nodes are exactly as before. State errors (start a Running instance, cancel the
 maintenance of a host not in maintenance) are bad input too: 431, as the issue asks, where CloudStack itself
-sometimes answers 530.
+sometimes answers 530. A plain user reaching for another account's objects gets 531 and for an administrator's
+command 432, as in CloudStack. Every refusal is the answer to the request itself: no async job is queued.
+Known bugs in the instance commands are marked xfail(strict=True) with what must change.
 """
 
 from __future__ import annotations
