@@ -204,10 +204,7 @@ def build_world(config: pytest.Config, directory: Path, sqlite_template: Path, s
     stopped = deploy("bad-stopped", world.ha_offering, startvm=False)
     spare = deploy("bad-spare", world.small_offering, startvm=False)
     destroyed = deploy("bad-destroyed", world.small_offering)
-    on_destroyed = client.createVolume(name="bad-on-destroyed", diskofferingid=custom["id"], size=1,
-                                       virtualmachineid=destroyed["id"])["volume"]
     client.destroyVirtualMachine(id=destroyed["id"])
-    world.ids["on_destroyed"] = on_destroyed["id"]
     world.ids.update(running=running["id"], stopped=stopped["id"], spare=spare["id"], destroyed=destroyed["id"])
     root = client.listVolumes(virtualmachineid=running["id"], type="ROOT", listall=True)["volume"][0]
     free = client.createVolume(name="bad-free", zoneid=world.zone, diskofferingid=custom["id"], size=2)["volume"]

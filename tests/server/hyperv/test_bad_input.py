@@ -269,7 +269,6 @@ CASES = [
          UNKNOWN_UUID),
     case("vm-id-as-volume", "attachVolume", {"id": "@stopped", "virtualmachineid": "@running"}, "volume", "id"),
     case("root", "detachVolume", {"id": "@root"}, "ROOT"),
-    case("from-destroyed-vm", "detachVolume", {"id": "@on_destroyed"}, "bad-destroyed", "Destroyed"),
     case("not-attached", "detachVolume", {"id": "@free"}, "bad-free", "not attached"),
     case("deleted", "detachVolume", {"id": "@gone"}, "volume", "id"),
     case("shrink", "resizeVolume", {"id": "@attached", "size": 1}, "bad-attached", "2 GB"),

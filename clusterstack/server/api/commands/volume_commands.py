@@ -70,11 +70,13 @@ def _instance(ctx: CallContext, uuid: str) -> VMInstance:
     return vm
 
 
-def _check_attachable(vm: VMInstance) -> None:
-    """Volumes attach to and detach from a Running or Stopped instance (CloudStack's rule)."""
-    if vm.cluster_id is None or vm.state not in ("Running", "Stopped"):
-        raise param_error(f"Virtual machine {vm.name} is {vm.state}: volumes are attached to and detached from a "
-                          "Running or Stopped instance")
+def _check_attachable(vm: VMInstance, *, detaching: bool = False) -> None:
+    """Volumes attach to a Running or Stopped instance, and detach from one or from a Destroyed instance (to keep
+    them before it is expunged), as in CloudStack."""
+    states = ("Running", "Stopped", "Destroyed") if detaching else ("Running", "Stopped")
+    if vm.cluster_id is None or vm.state not in states:
+        raise param_error(f"Virtual machine {vm.name} is {vm.state}: volumes are "
+                          f"{'detached from' if detaching else 'attached to'} a {' or '.join(states)} instance")
 
 
 def _cluster(ctx: CallContext, vm: VMInstance) -> Cluster:
@@ -247,7 +249,7 @@ def _prepare_volume(*, attached: bool) -> Any:
         if attached is True:
             holder = ctx.db.get(VMInstance, volume.instance_id)
             if holder is not None:
-                _check_attachable(holder)
+                _check_attachable(holder, detaching=True)
         if attached is False and volume.instance_id is not None:
             raise param_error(f"Volume {volume.name} is already attached to an instance")
         if attached is False:
