@@ -38,7 +38,8 @@ CUSTOM_SIZE_MAX = define_setting("custom.diskoffering.size.max", 1024, "Advanced
                                  "Maximum size in GB for custom disk offering", minimum=1)
 
 
-def _check_custom_size(ctx: CallContext, gb: int) -> None:
+def check_custom_size(ctx: CallContext, gb: int) -> None:
+    """A custom-sized disk (createVolume, resizeVolume, a deploy's data disk) is 1 to 1024 GB by default."""
     low, high = int(get_setting(ctx.db, CUSTOM_SIZE_MIN)), int(get_setting(ctx.db, CUSTOM_SIZE_MAX))
     if not low <= gb <= high:
         raise param_error(f"Invalid parameter size value={gb}: a volume's size is {low} to {high} GB "
@@ -158,7 +159,7 @@ def _prepare_create(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     if offering is not None and not offering.customized and "size" in p:
         raise param_error(f"Disk offering {offering.name} has a fixed size; size goes with a custom offering")
     if "size" in p:
-        _check_custom_size(ctx, int(p["size"]))
+        check_custom_size(ctx, int(p["size"]))
     size = int(p["size"]) * GB if "size" in p else (offering.disk_size if offering else 0)
     if size <= 0:
         raise param_error("A volume needs a size: give size (GB) with a custom disk offering")
@@ -263,7 +264,7 @@ def _prepare_volume(*, attached: bool) -> Any:
 
 def _prepare_resize(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     volume = _volume(ctx, p["id"])
-    _check_custom_size(ctx, int(p["size"]))
+    check_custom_size(ctx, int(p["size"]))
     _check_growth(ctx, volume, int(p["size"]) * GB)
     return JobTarget("Volume", volume.uuid)
 
