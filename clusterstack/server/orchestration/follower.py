@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -33,7 +34,12 @@ PING_INTERVAL = settings.define_setting(
     "Seconds between checks that each failover-cluster node answers on its own address", minimum=0.1,
 )
 LEASE_SECONDS = 15.0
-MIN_PASS_GAP = 0.05  # under a stream of changes, passes run at most this often (changes coalesce)
+MIN_PASS_GAP = 0.02  # passes run at most this often (changes that come together coalesce)
+# under a stream (the cluster changed during each of STREAM_PASSES passes in a row), a pass that took t seconds
+# is followed by at least PASS_GAP_FACTOR * t, at most MAX_PASS_GAP
+STREAM_PASSES = 3
+MAX_PASS_GAP = 0.5
+PASS_GAP_FACTOR = 4.0
 
 
 class ClusterFollower:
@@ -48,10 +54,12 @@ class ClusterFollower:
         self._on_exit = on_exit
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._passing = threading.Event()
         self._unreachable: set[str] = set()
         self._previous: ClusterReport | None = None
         self._cluster_down_logged = False
         self.passes = 0
+        self.changed_meanwhile = False  # the cluster changed while the last pass ran
         self._cursor = 0
         self._threads = [
             threading.Thread(target=self._follow, name=f"cluster-sync-{cluster_id}", daemon=True),
@@ -66,6 +74,7 @@ class ClusterFollower:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._passing.set()
 
     def join(self, timeout: float) -> None:
         for thread in self._threads:
@@ -105,11 +114,14 @@ class ClusterFollower:
             host_sync.apply(db, cluster, report, set(self._unreachable))
             storage_sync.apply(db, cluster, report, self._previous)
             vm_sync.apply(db, cluster, report)
+            # (before the commit: nobody can have reacted to this pass yet)
+            self.changed_meanwhile = self._wake.is_set()
         self._previous = report
         self.passes += 1
         return report
 
     def _follow(self) -> None:
+        streak = 0
         try:
             while not self._stop.is_set():
                 if not self._renew_lease():
@@ -117,12 +129,24 @@ class ClusterFollower:
                              self.cluster_id)
                     return
                 self._wake.clear()
+                self._passing.set()  # the feed may look for the next change
+                started = time.monotonic()
                 report = self.sync_once()
+                took = time.monotonic() - started
                 if report is not None:
                     self._cursor = max(self._cursor, report.cursor)
                 interval = self._setting(SYNC_INTERVAL) if report is not None else 1.0
+                ended = time.monotonic()
+                # a stream of changes (a burst of deploys) changes the cluster during pass after pass (the feed
+                # woke us again meanwhile); a lone change after a quiet spell (a node going down, a move) is
+                # followed as fast as ever
+                streak = streak + 1 if report is not None and self.changed_meanwhile else 0
                 self._wake.wait(min(interval, LEASE_SECONDS / 3))
-                self._stop.wait(MIN_PASS_GAP)
+                self._stop.wait(MIN_PASS_GAP)  # changes that come together (a move: Migrating, then moved) at once
+                if streak >= STREAM_PASSES:
+                    # under a stream, the slower a pass ran (a big cluster, a busy server), the longer until the
+                    # next one: following must not crowd out the work that makes the changes
+                    self._stop.wait(max(0.0, ended + min(MAX_PASS_GAP, PASS_GAP_FACTOR * took) - time.monotonic()))
         except Exception:
             log.exception("following cluster %s failed; it will be picked up again", self.cluster_id)
         finally:
@@ -130,16 +154,22 @@ class ClusterFollower:
             self._on_exit(self.cluster_id)
 
     def _feed(self) -> None:
-        """Long-poll the cluster's change feed; every change wakes the sync loop at once."""
+        """Long-poll the cluster's change feed; a change wakes the sync loop at once. Having woken it, the feed
+        waits until that pass starts before asking again: the pass reads everything that changed until then
+        anyway, and a request per change of a busy cluster cost more than the passes."""
+        seen = self._cursor
         while not self._stop.is_set():
+            since = max(seen, self._cursor)
             try:
-                cursor = self.driver.wait_for_change(self._cursor, 5.0)
+                cursor = self.driver.wait_for_change(since, 5.0)
             except DriverError:
                 self._stop.wait(1.0)
                 continue
-            if cursor != self._cursor:
-                self._cursor = cursor
+            if cursor != since:
+                seen = cursor
+                self._passing.clear()
                 self._wake.set()
+                self._passing.wait(LEASE_SECONDS / 3)
 
     def _renew_lease(self) -> bool:
         with self.state.database.session() as db:
