@@ -4,6 +4,7 @@ failover cluster (orchestration/vm_lifecycle.py)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from clusterstack.server.api.access import check_access, resolve_account
 from clusterstack.server.api.commands.resource_limits import check_limit
 from clusterstack.server.api.commands.virtual_machines import render_vm
+from clusterstack.server.api.commands.volume_commands import check_custom_size
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error, permission_denied
 from clusterstack.server.api.lookup import find_by_uuid
@@ -22,7 +24,7 @@ from clusterstack.server.db.models.infrastructure import Cluster, Host, StorageP
 from clusterstack.server.db.models.instances import VMInstance, Volume, instance_name
 from clusterstack.server.orchestration import vm_lifecycle as lifecycle
 from clusterstack.server.orchestration.cluster_access import require_quorum
-from clusterstack.server.orchestration.planner import Demand, plan, refresh_allocation
+from clusterstack.server.orchestration.planner import Demand, plan, refresh_allocation, require_host_in_zone
 from clusterstack.server.settings import define_setting
 from clusterstack.server.settings import get as get_setting
 
@@ -71,6 +73,23 @@ def _owner_account(ctx: CallContext, p: dict[str, Any]) -> Account:
     return account
 
 
+# An instance's name is its guest's host name: an RFC 1123 label that does not start with a digit, as in CloudStack.
+_HOST_NAME = re.compile(r"[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def _check_name(db: Any, name: str, account: Account, vm: VMInstance | None = None) -> None:
+    if not _HOST_NAME.fullmatch(name):
+        raise param_error(f"Invalid parameter name value={name}: an instance name can contain the ASCII letters 'a' "
+                          "through 'z', the digits '0' through '9' and the hyphen ('-'), is 1 to 63 characters long, "
+                          "and cannot start or end with '-' nor start with a digit")
+    query = select(VMInstance.id).where(VMInstance.name == name, VMInstance.account_id == account.id,
+                                        VMInstance.removed.is_(None))
+    if vm is not None:
+        query = query.where(VMInstance.id != vm.id)
+    if db.scalar(query) is not None:
+        raise param_error(f"An instance named {name} already exists in account {account.name}")
+
+
 # ---- deployVirtualMachine ---------------------------------------------------------------------------------------
 
 def _prepare_deploy(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
@@ -91,10 +110,13 @@ def _prepare_deploy(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
         if not ctx.user.is_root_admin:
             raise permission_denied("Only the root admin chooses the host of a new instance")
         host = find_by_uuid(db, Host, p["hostid"], "host", "hostid")
+        require_host_in_zone(host, zone)
     if "clusterid" in p:
         if not ctx.user.is_root_admin:
             raise permission_denied("Only the root admin chooses the cluster of a new instance")
         cluster = find_by_uuid(db, Cluster, p["clusterid"], "cluster", "clusterid")
+        if cluster.zone_id != zone.id:
+            raise param_error(f"Cluster {cluster.name} is not in zone {zone.name}")
     disk_offering = None
     if "diskofferingid" in p:
         disk_offering = find_by_uuid(db, DiskOffering, p["diskofferingid"], "disk offering", "diskofferingid")
@@ -103,6 +125,7 @@ def _prepare_deploy(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
         if disk_offering.customized:
             if "size" not in p:
                 raise param_error(f"Disk offering {disk_offering.name} is custom: give size (GB)")
+            check_custom_size(ctx, int(p["size"]))
             data_bytes = int(p["size"]) * GB
         else:
             data_bytes = disk_offering.disk_size
@@ -121,10 +144,7 @@ def _prepare_deploy(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     require_quorum(placement.host.cluster)
     name = p.get("name")
     if name is not None:
-        clash = db.scalar(select(VMInstance).where(VMInstance.name == name, VMInstance.account_id == account.id,
-                                                   VMInstance.removed.is_(None)))
-        if clash is not None:
-            raise param_error(f"An instance named {name} already exists in account {account.name}")
+        _check_name(db, name, account)
     start = p.get("startvm", True)
     vm = VMInstance(name=name or "", display_name=p.get("displayname") or name, state="Starting" if start else
                     "Stopped", ha_enabled=offering.offer_ha, service_offering_id=offering.id,
@@ -409,6 +429,12 @@ def update_virtual_machine(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any
     vm = _vm(ctx, p["id"])
     if vm.state in ("Destroyed", "Expunging", "Error"):
         raise param_error(f"VM {vm.name} is {vm.state}")
+    # Every check before the first change in the failover cluster: a refusal must leave the cluster as it was.
+    if "name" in p:
+        _require_state(vm, "Stopped", action="rename")
+        owner = ctx.db.get(Account, vm.account_id)
+        assert owner is not None
+        _check_name(ctx.db, p["name"], owner, vm)
     changes = []
     if "haenable" in p and p["haenable"] != vm.ha_enabled:
         _require_quorum(ctx, vm)
@@ -422,19 +448,23 @@ def update_virtual_machine(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any
     if "group" in p:
         vm.group_name = p["group"]
     if "name" in p:
-        _require_state(vm, "Stopped", action="rename")
         vm.name = p["name"]
     lifecycle.vm_event(ctx.db, vm, "VM.UPDATE", f"Updated VM {vm.name}: {', '.join(changes) or 'no change'}")
     return _answer(ctx, vm)
 
 
-def _rescale(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    vm = _vm(ctx, p["id"])
-    _require_state(vm, "Stopped", action="change the offering of (stop it first)")
+def _new_offering(ctx: CallContext, vm: VMInstance, p: dict[str, Any]) -> ServiceOffering:
     offering = find_by_uuid(ctx.db, ServiceOffering, p["serviceofferingid"], "service offering", "serviceofferingid")
     if offering.offer_ha != vm.ha_enabled:
         raise param_error("The new offering must have the same Offer HA as the current one (use updateVirtualMachine "
                           "haenable to change HA)")
+    return offering
+
+
+def _rescale(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    vm = _vm(ctx, p["id"])
+    _require_state(vm, "Stopped", action="change the offering of (stop it first)")
+    offering = _new_offering(ctx, vm, p)
     account = ctx.db.get(Account, vm.account_id)
     assert account is not None
     if offering.cpu > vm.cpu:
@@ -460,7 +490,7 @@ def change_service_for_virtual_machine(ctx: CallContext, p: dict[str, Any]) -> d
 def _prepare_scale(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     vm = _vm(ctx, p["id"])
     _require_state(vm, "Stopped", action="scale (stop it first)")
-    find_by_uuid(ctx.db, ServiceOffering, p["serviceofferingid"], "service offering", "serviceofferingid")
+    _new_offering(ctx, vm, p)
     return JobTarget("VirtualMachine", vm.uuid)
 
 
