@@ -35,8 +35,9 @@ PING_INTERVAL = settings.define_setting(
 )
 LEASE_SECONDS = 15.0
 MIN_PASS_GAP = 0.02  # passes run at most this often (changes that come together coalesce)
-# under a stream (the cluster changed during each of STREAM_PASSES passes in a row), a pass that took t seconds
-# is followed by at least PASS_GAP_FACTOR * t, at most MAX_PASS_GAP
+# under a stream (the cluster changed STREAM_CHANGES times or more during each of STREAM_PASSES passes in a
+# row), a pass that took t seconds is followed by at least PASS_GAP_FACTOR * t, at most MAX_PASS_GAP
+STREAM_CHANGES = 2
 STREAM_PASSES = 3
 MAX_PASS_GAP = 0.5
 PASS_GAP_FACTOR = 4.0
@@ -59,7 +60,8 @@ class ClusterFollower:
         self._previous: ClusterReport | None = None
         self._cluster_down_logged = False
         self.passes = 0
-        self.changed_meanwhile = False  # the cluster changed while the last pass ran
+        self.changed_meanwhile = False  # the cluster changed again and again while the last pass ran
+        self._changes_in_pass = 0  # changes the feed saw since the current pass started
         self._cursor = 0
         self._threads = [
             threading.Thread(target=self._follow, name=f"cluster-sync-{cluster_id}", daemon=True),
@@ -115,7 +117,7 @@ class ClusterFollower:
             storage_sync.apply(db, cluster, report, self._previous)
             vm_sync.apply(db, cluster, report)
             # (before the commit: nobody can have reacted to this pass yet)
-            self.changed_meanwhile = self._wake.is_set()
+            self.changed_meanwhile = self._changes_in_pass >= STREAM_CHANGES
         self._previous = report
         self.passes += 1
         return report
@@ -129,7 +131,8 @@ class ClusterFollower:
                              self.cluster_id)
                     return
                 self._wake.clear()
-                self._passing.set()  # the feed may look for the next change
+                self._changes_in_pass = 0
+                self._passing.set()  # the feed may look for the next changes
                 started = time.monotonic()
                 report = self.sync_once()
                 took = time.monotonic() - started
@@ -137,9 +140,9 @@ class ClusterFollower:
                     self._cursor = max(self._cursor, report.cursor)
                 interval = self._setting(SYNC_INTERVAL) if report is not None else 1.0
                 ended = time.monotonic()
-                # a stream of changes (a burst of deploys) changes the cluster during pass after pass (the feed
-                # woke us again meanwhile); a lone change after a quiet spell (a node going down, a move) is
-                # followed as fast as ever
+                # a stream of changes (a burst of deploys) changes the cluster again and again during pass after
+                # pass; a change or two (a node going down, a move: Migrating, then moved) is followed as fast as
+                # ever
                 streak = streak + 1 if report is not None and self.changed_meanwhile else 0
                 self._wake.wait(min(interval, LEASE_SECONDS / 3))
                 self._stop.wait(MIN_PASS_GAP)  # changes that come together (a move: Migrating, then moved) at once
@@ -154,9 +157,10 @@ class ClusterFollower:
             self._on_exit(self.cluster_id)
 
     def _feed(self) -> None:
-        """Long-poll the cluster's change feed; a change wakes the sync loop at once. Having woken it, the feed
-        waits until that pass starts before asking again: the pass reads everything that changed until then
-        anyway, and a request per change of a busy cluster cost more than the passes."""
+        """Long-poll the cluster's change feed; a change wakes the sync loop at once. Having seen
+        STREAM_CHANGES changes since a pass started, the feed waits until the next pass starts before asking
+        again: that pass reads everything that changed until then anyway, and a request per change of a busy
+        cluster cost more than the passes."""
         seen = self._cursor
         while not self._stop.is_set():
             since = max(seen, self._cursor)
@@ -167,9 +171,11 @@ class ClusterFollower:
                 continue
             if cursor != since:
                 seen = cursor
-                self._passing.clear()
+                self._changes_in_pass += 1
                 self._wake.set()
-                self._passing.wait(LEASE_SECONDS / 3)
+                if self._changes_in_pass >= STREAM_CHANGES:
+                    self._passing.clear()
+                    self._passing.wait(LEASE_SECONDS / 3)
 
     def _renew_lease(self) -> bool:
         with self.state.database.session() as db:
