@@ -3,7 +3,6 @@ suspend/resumeFailoverClusterNode), with the real `cs` client against the simula
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -11,30 +10,17 @@ import pytest
 from cs import CloudStackApiException
 from sqlalchemy import select
 
-from clusterstack.demo import ApiClient, set_up_seed_cloud
 from clusterstack.hypervisor.base import VmSpec
 from clusterstack.hypervisor.simulator import SimulatorDriver
+
+from .seed_cloud import build_seed, wait_until
 
 N13, N17 = "HYPERVCLLOUD13", "HYPERVCLLOUD17"
 
 
-def _wait(predicate: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def seed(live_server: Any, simulator: Any) -> dict[str, Any]:
-    key, secret = live_server.admin_keys()
-    ids = set_up_seed_cloud(ApiClient(live_server.endpoint, key, secret), simulator.url)
-    client = live_server.cs()
-    offerings = {o["name"]: o["id"] for o in client.listServiceOfferings()["serviceoffering"]}
-    hosts = {h["name"]: h["id"] for h in client.listHosts()["host"]}
-    _wait(lambda: all(h["state"] == "Up" for h in client.listHosts()["host"]))
-    return {"cs": client, "sim": simulator, "server": live_server, "offerings": offerings, "hosts": hosts, **ids}
+    return build_seed(live_server, simulator)
 
 
 def _deploy(seed: dict[str, Any], name: str, offering: str, host: str) -> dict[str, Any]:
@@ -165,7 +151,7 @@ def test_suspend_drains_the_node_and_resume_fails_back(seed: dict[str, Any]) -> 
     assert (node["name"], node["status"], node["drainstatus"]) == (N17, "Paused", "Completed")
     roles = _roles(seed)
     assert roles[ha["instancename"]]["ownernode"] == N13 and roles[plain["instancename"]]["ownernode"] == N13
-    _wait(lambda: _vm(seed, ha["id"])["hostname"] == N13 and _vm(seed, plain["id"])["hostname"] == N13)
+    wait_until(lambda: _vm(seed, ha["id"])["hostname"] == N13 and _vm(seed, plain["id"])["hostname"] == N13)
     assert _host(seed, N17)["resourcestate"] == "Maintenance"
     assert client.listFailoverClusters()["failovercluster"][0]["nodesup"] == 2  # paused is still a member
     error = _refused(client.suspendFailoverClusterNode, clusterid=seed["cluster"], name=N17)
@@ -178,7 +164,7 @@ def test_suspend_drains_the_node_and_resume_fails_back(seed: dict[str, Any]) -> 
     roles = _roles(seed)
     assert roles[ha["instancename"]]["ownernode"] == N17 and roles[plain["instancename"]]["ownernode"] == N17
     assert _host(seed, N17)["resourcestate"] == "Enabled"
-    _wait(lambda: _vm(seed, ha["id"])["hostname"] == N17)
+    wait_until(lambda: _vm(seed, ha["id"])["hostname"] == N17)
     error = _refused(client.resumeFailoverClusterNode, clusterid=seed["cluster"], name=N17)
     assert error["errorcode"] == 431 and "not Paused" in error["errortext"]
     descriptions = [(e["type"], e["description"]) for e in client.listEvents(listall=True)["event"]]
@@ -225,7 +211,7 @@ def test_events_newest_first_filtered_by_role(seed: dict[str, Any]) -> None:
     assert page["count"] == len(entries) and page["failoverclusterevent"] == entries[2:4]
 
     seed["sim"].fault("node-down", node=N17)
-    _wait(lambda: bool(client.listFailoverClusterEvents(clusterid=seed["cluster"], level="Critical")))
+    wait_until(lambda: bool(client.listFailoverClusterEvents(clusterid=seed["cluster"], level="Critical")))
     [removed] = [e for e in client.listFailoverClusterEvents(clusterid=seed["cluster"], level="Critical")
                  ["failoverclusterevent"] if e["eventid"] == 1135]
     assert N17 in removed["message"] and "role" not in removed
@@ -279,7 +265,7 @@ def test_bad_input_is_refused_and_changes_nothing(seed: dict[str, Any]) -> None:
     assert {n["status"] for n in _nodes(seed).values()} == {"Up"}
 
     seed["sim"].fault("node-down", node=N13)
-    _wait(lambda: _nodes(seed)[N13]["status"] == "Down")
+    wait_until(lambda: _nodes(seed)[N13]["status"] == "Down")
     error = _refused(client.moveFailoverClusterRole, clusterid=seed["cluster"], name=name, node=N13)
     assert error["errorcode"] == 431 and "Down" in error["errortext"] and "node" in error["errortext"]
     error = _refused(client.suspendFailoverClusterNode, clusterid=seed["cluster"], name=N13)
@@ -293,7 +279,7 @@ def test_without_quorum_or_cluster_reads_answer_and_actions_are_refused(seed: di
     seed["sim"].fault("disk-fail", disk="ClusterDisk2")
     seed["sim"].fault("node-down", node=N17)
     seed["sim"].fault("node-down", node=N13)
-    _wait(lambda: seed["sim"].report()["quorum"]["state"] == "Lost")
+    wait_until(lambda: seed["sim"].report()["quorum"]["state"] == "Lost")
     seed["sim"].fault("node-up", node=N13)
     summary = client.listFailoverClusters()["failovercluster"][0]
     assert summary["state"] == "Reachable" and summary["quorumstate"] == "Lost"

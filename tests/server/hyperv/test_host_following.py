@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -12,13 +11,7 @@ from clusterstack.demo import ApiClient, set_up_seed_cloud
 from clusterstack.hypervisor.base import VmSpec
 from clusterstack.hypervisor.simulator import SimulatorDriver
 
-
-def _wait(predicate: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
+from .seed_cloud import wait_until
 
 
 @pytest.fixture
@@ -36,7 +29,7 @@ def _host(api: ApiClient, name: str) -> dict[str, Any]:
 def test_the_seed_cloud_is_built_through_the_api(cloud: tuple[ApiClient, Any, dict[str, str]]) -> None:
     api, simulator, ids = cloud
     assert {h["name"] for h in api("listHosts")["host"]} == {"HYPERVCLLOUD13", "HYPERVCLLOUD17"}
-    _wait(lambda: all(h["state"] == "Up" for h in api("listHosts")["host"]))
+    wait_until(lambda: all(h["state"] == "Up" for h in api("listHosts")["host"]))
     [pool] = api("listStoragePools")["storagepool"]
     assert pool["name"] == "PS1" and pool["type"] == "PreSetup" and pool["scope"] == "CLUSTER"
     assert pool["disksizetotal"] == 100 * 1024**3
@@ -55,15 +48,15 @@ def test_the_seed_cloud_is_built_through_the_api(cloud: tuple[ApiClient, Any, di
 
 def test_a_crashed_node_turns_its_host_alert_then_down_then_up(cloud: tuple[ApiClient, Any, dict[str, str]]) -> None:
     api, simulator, _ = cloud
-    _wait(lambda: _host(api, "HYPERVCLLOUD17")["state"] == "Up")
+    wait_until(lambda: _host(api, "HYPERVCLLOUD17")["state"] == "Up")
     simulator.fault("node-down", node="HYPERVCLLOUD17")
-    _wait(lambda: _host(api, "HYPERVCLLOUD17")["state"] in ("Alert", "Down"))
-    _wait(lambda: _host(api, "HYPERVCLLOUD17")["state"] == "Down")
+    wait_until(lambda: _host(api, "HYPERVCLLOUD17")["state"] in ("Alert", "Down"))
+    wait_until(lambda: _host(api, "HYPERVCLLOUD17")["state"] == "Down")
     subjects = [a["subject"] for a in api("listAlerts").get("alert", [])]
     assert any(s.startswith("Host is down, name: HYPERVCLLOUD17") for s in subjects)
     assert _host(api, "HYPERVCLLOUD13")["state"] == "Up"
     simulator.fault("node-up", node="HYPERVCLLOUD17")
-    _wait(lambda: _host(api, "HYPERVCLLOUD17")["state"] == "Up")
+    wait_until(lambda: _host(api, "HYPERVCLLOUD17")["state"] == "Up")
 
 
 def test_quorum_loss_puts_hosts_in_alert_and_is_reported(cloud: tuple[ApiClient, Any, dict[str, str]]) -> None:
@@ -71,21 +64,21 @@ def test_quorum_loss_puts_hosts_in_alert_and_is_reported(cloud: tuple[ApiClient,
     simulator.fault("disk-fail", disk="ClusterDisk2")  # the witness
     simulator.fault("node-down", node="HYPERVCLLOUD17")
     simulator.fault("node-down", node="HYPERVCLLOUD13")
-    _wait(lambda: simulator.report()["quorum"]["state"] == "Lost")
-    _wait(lambda: all(h["state"] in ("Alert", "Down") for h in api("listHosts")["host"]))
+    wait_until(lambda: simulator.report()["quorum"]["state"] == "Lost")
+    wait_until(lambda: all(h["state"] in ("Alert", "Down") for h in api("listHosts")["host"]))
     simulator.fault("node-up", node="HYPERVCLLOUD13")
     simulator.fault("node-up", node="HYPERVCLLOUD17")
-    _wait(lambda: simulator.report()["quorum"]["state"] == "Up")
-    _wait(lambda: all(h["state"] == "Up" for h in api("listHosts")["host"]))
+    wait_until(lambda: simulator.report()["quorum"]["state"] == "Up")
+    wait_until(lambda: all(h["state"] == "Up" for h in api("listHosts")["host"]))
 
 
 def test_maintenance_drains_the_node_and_cancel_resumes_it(cloud: tuple[ApiClient, Any, dict[str, str]]) -> None:
     api, simulator, _ = cloud
     driver = SimulatorDriver(simulator.url)
     driver.create_vm(VmSpec(name="i-2-9-VM", cpus=1, memory_mb=512, priority=2000, node="HYPERVCLLOUD17"))
-    _wait(lambda: driver.report().role("i-2-9-VM").vm_state == "Running")
+    wait_until(lambda: driver.report().role("i-2-9-VM").vm_state == "Running")
     host = _host(api, "HYPERVCLLOUD17")
-    _wait(lambda: _host(api, "HYPERVCLLOUD17")["state"] == "Up")
+    wait_until(lambda: _host(api, "HYPERVCLLOUD17")["state"] == "Up")
     answer = api("prepareHostForMaintenance", id=host["id"])
     assert answer["host"]["resourcestate"] == "Maintenance"
     report = driver.report()

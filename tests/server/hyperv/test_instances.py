@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from cs import CloudStackApiException
 
-from clusterstack.demo import ApiClient, set_up_seed_cloud
-
-
-def _wait(predicate: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
+from .seed_cloud import build_seed, wait_until
 
 
 @pytest.fixture
 def seed(live_server: Any, simulator: Any) -> dict[str, Any]:
-    key, secret = live_server.admin_keys()
-    ids = set_up_seed_cloud(ApiClient(live_server.endpoint, key, secret), simulator.url)
-    client = live_server.cs()
-    offerings = {o["name"]: o["id"] for o in client.listServiceOfferings()["serviceoffering"]}
-    hosts = {h["name"]: h["id"] for h in client.listHosts()["host"]}
-    _wait(lambda: all(h["state"] == "Up" for h in client.listHosts()["host"]))
-    return {"cs": client, "sim": simulator, "offerings": offerings, "hosts": hosts, **ids}
+    return build_seed(live_server, simulator)
 
 
 def _deploy(seed: dict[str, Any], name: str, offering: str, host: str, **extra: Any) -> dict[str, Any]:
@@ -58,7 +43,7 @@ def test_the_seed_story(seed: dict[str, Any]) -> None:
 
     [pool] = client.listStoragePools()["storagepool"]
     assert pool["disksizeallocated"] == 3 * 20 * 1024**3
-    _wait(lambda: client.listStoragePools()["storagepool"][0]["disksizeused"] == 3 * 20 * 1024**3)
+    wait_until(lambda: client.listStoragePools()["storagepool"][0]["disksizeused"] == 3 * 20 * 1024**3)
 
     # the seed's failure: HYPERVCLLOUD17 crashes; the cluster restarts the HA VMs on HYPERVCLLOUD13
     seed["sim"].fault("node-down", node="HYPERVCLLOUD17")
@@ -66,14 +51,14 @@ def test_the_seed_story(seed: dict[str, Any]) -> None:
         vms = {v["name"]: v for v in client.listVirtualMachines(listall=True)["virtualmachine"]}
         return all(vms[n]["hostname"] == "HYPERVCLLOUD13" and vms[n]["state"] == "Running"
                    for n in ("HAVM1", "HAVM2"))
-    _wait(followed)
-    _wait(lambda: next(h for h in client.listHosts()["host"] if h["name"] == "HYPERVCLLOUD17")["state"] == "Down")
+    wait_until(followed)
+    wait_until(lambda: next(h for h in client.listHosts()["host"] if h["name"] == "HYPERVCLLOUD17")["state"] == "Down")
     migrations = [e for e in client.listEvents(listall=True, type="VM.MIGRATE")["event"]
                   if "Detected out of band VM migration" in e["description"]]
     assert len(migrations) == 2
     # it comes back; live-migrate one HA VM back to it
     seed["sim"].fault("node-up", node="HYPERVCLLOUD17")
-    _wait(lambda: next(h for h in client.listHosts()["host"] if h["name"] == "HYPERVCLLOUD17")["state"] == "Up")
+    wait_until(lambda: next(h for h in client.listHosts()["host"] if h["name"] == "HYPERVCLLOUD17")["state"] == "Up")
     moved = client.migrateVirtualMachine(virtualmachineid=ha1["id"], hostid=seed["hosts"]["HYPERVCLLOUD17"])
     assert moved["virtualmachine"]["hostname"] == "HYPERVCLLOUD17"
     assert _roles(seed)[ha1["instancename"]]["owner_node"] == "HYPERVCLLOUD17"
@@ -117,7 +102,7 @@ def test_new_work_is_refused_without_quorum(seed: dict[str, Any]) -> None:
     seed["sim"].fault("disk-fail", disk="ClusterDisk2")
     seed["sim"].fault("node-down", node="HYPERVCLLOUD17")
     seed["sim"].fault("node-down", node="HYPERVCLLOUD13")
-    _wait(lambda: seed["sim"].report()["quorum"]["state"] == "Lost")
+    wait_until(lambda: seed["sim"].report()["quorum"]["state"] == "Lost")
     seed["sim"].fault("node-up", node="HYPERVCLLOUD13")  # alive, but one vote of a frozen two is not a majority
     with pytest.raises(CloudStackApiException) as refused:
         client.deployVirtualMachine(zoneid=seed["zone"], serviceofferingid=seed["offerings"]["HA Offering"],
@@ -140,13 +125,13 @@ def test_data_volumes_live_on_the_csv(seed: dict[str, Any]) -> None:
     client.resizeVolume(id=volume["id"], size=8)
     role = _roles(seed)[vm["instancename"]]
     assert any(v["size_bytes"] == 8 * 1024**3 for v in role["vhds"])
-    _wait(lambda: client.listStoragePools()["storagepool"][0]["disksizeused"] == (20 + 8) * 1024**3)
+    wait_until(lambda: client.listStoragePools()["storagepool"][0]["disksizeused"] == (20 + 8) * 1024**3)
     with pytest.raises(CloudStackApiException) as refused:
         client.deleteVolume(id=volume["id"])
     assert refused.value.error["errorcode"] == 431
     client.detachVolume(id=volume["id"])
     assert client.deleteVolume(id=volume["id"]) == {"success": True}
-    _wait(lambda: client.listStoragePools()["storagepool"][0]["disksizeused"] == 20 * 1024**3)
+    wait_until(lambda: client.listStoragePools()["storagepool"][0]["disksizeused"] == 20 * 1024**3)
     with pytest.raises(CloudStackApiException) as refused:
         client.resizeVolume(id=volume["id"], size=9)
     assert refused.value.error["errorcode"] == 431
