@@ -5,6 +5,24 @@ import { h } from "./dom.js";
 
 const STATUS = { 0: "In progress", 1: "Succeeded", 2: "Failed" };
 
+// A row or page action: disabled while it runs (its confirmation and its job); after() runs once it ends, whether
+// it succeeded or not (a failure is shown in the job tray or its dialog).
+export function actionButton(text, ariaLabel, act, after) {
+  const button = h("button", { type: "button", class: "small", "aria-label": ariaLabel }, text);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await act();
+    } catch {
+      // Shown in the job tray.
+    } finally {
+      button.disabled = false;
+      after?.();
+    }
+  });
+  return button;
+}
+
 // start() calls the async command and returns its answer ({jobid, ...}); resolves with the job result.
 export async function trackJob(label, start) {
   const tray = document.getElementById("jobs");

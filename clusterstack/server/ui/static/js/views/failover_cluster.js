@@ -5,7 +5,7 @@ import { call, list, listAll } from "../api.js";
 import { confirmAction, field, formValues, openDialog } from "../dialog.js";
 import { h, link, pageHead } from "../dom.js";
 import { badge, bytes, gigabytes, percent, timeElement } from "../format.js";
-import { trackJob } from "../jobs.js";
+import { actionButton, trackJob } from "../jobs.js";
 import { DataTable, localLoader } from "../table.js";
 
 const VIEWS = [["roles", "Roles"], ["nodes", "Nodes"], ["disks", "Disks"], ["events", "Cluster Events"]];
@@ -52,22 +52,6 @@ async function nodeAction(clusterid, node, drain) {
   if (!await confirmAction(`${title}: ${node.name}`, message, { submitLabel: drain ? "Drain" : "Resume", danger: drain })) return;
   await trackJob(`${drain ? "Drain" : "Resume"} ${node.name}`, () =>
     call(drain ? "suspendFailoverClusterNode" : "resumeFailoverClusterNode", { clusterid, name: node.name }));
-}
-
-function actionButton(text, ariaLabel, act, after) {
-  const button = h("button", { type: "button", class: "small", "aria-label": ariaLabel }, text);
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    try {
-      await act();
-    } catch {
-      // The job tray shows it.
-    } finally {
-      button.disabled = false;
-      after();
-    }
-  });
-  return button;
 }
 
 // Failover Cluster Manager shows a virtual machine role by its VM's state (Running, Off, Saved...), other roles

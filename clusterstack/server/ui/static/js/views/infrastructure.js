@@ -4,7 +4,7 @@ import { call, list } from "../api.js";
 import { confirmAction } from "../dialog.js";
 import { h, link, pageHead } from "../dom.js";
 import { badge, bytes, percent } from "../format.js";
-import { trackJob } from "../jobs.js";
+import { actionButton, trackJob } from "../jobs.js";
 import { DataTable } from "../table.js";
 
 const CRUMBS = [["/client/", "Home"], ["/client/infrastructure", "Infrastructure"]];
@@ -89,20 +89,8 @@ export async function mountHosts(main) {
     const entering = host.resourcestate === "Enabled";
     const leaving = ["PrepareForMaintenance", "Maintenance", "ErrorInMaintenance"].includes(host.resourcestate);
     if (!entering && !leaving) return [];
-    const button = h("button", { type: "button", class: "small", "aria-label": `${entering ? "Enable maintenance" : "Cancel maintenance"} on ${host.name}` },
-      entering ? "Enable maintenance" : "Cancel maintenance");
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      try {
-        await maintenance(host, entering);
-      } catch {
-        // Shown in the job tray.
-      } finally {
-        button.disabled = false;
-        table.reload();
-      }
-    });
-    return [button];
+    const text = entering ? "Enable maintenance" : "Cancel maintenance";
+    return [actionButton(text, `${text} on ${host.name}`, () => maintenance(host, entering), () => table.reload())];
   };
   table = new DataTable({
     label: "Hosts", rowActions: actions,

@@ -2,8 +2,7 @@
 
 import { call, listAll } from "../api.js";
 import { confirmAction, field, formValues, openDialog } from "../dialog.js";
-import { h } from "../dom.js";
-import { trackJob } from "../jobs.js";
+import { actionButton, trackJob } from "../jobs.js";
 
 function label(vm) {
   return vm.displayname && vm.displayname !== vm.name ? `${vm.name} (${vm.displayname})` : vm.name;
@@ -89,21 +88,7 @@ const ACTIONS = [
 ];
 
 // Buttons for one instance; onChanged runs after a job ends (successfully or not).
-export function instanceActions(vm, { admin, onChanged, small = true }) {
-  return ACTIONS.filter((action) => (!action.admin || admin) && action.when(vm)).map((action) => {
-    const button = h("button", { type: "button", class: small ? "small" : null,
-      "aria-label": `${action.name} ${vm.name}` }, action.name);
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      try {
-        await action.act(vm, { admin });
-      } catch {
-        // The job tray shows the failure.
-      } finally {
-        button.disabled = false;
-        onChanged?.();
-      }
-    });
-    return button;
-  });
+export function instanceActions(vm, { admin, onChanged }) {
+  return ACTIONS.filter((action) => (!action.admin || admin) && action.when(vm)).map((action) =>
+    actionButton(action.name, `${action.name} ${vm.name}`, () => action.act(vm, { admin }), onChanged));
 }
