@@ -143,14 +143,19 @@ def move_failover_cluster_role(ctx: CallContext, p: dict[str, Any]) -> dict[str,
 
 # ---- suspend (drain) and resume a node ----------------------------------------------------------------------
 
-def _prepare_suspend(ctx: CallContext, p: dict[str, Any]) -> JobTarget | None:
+def _prepare_node(ctx: CallContext, p: dict[str, Any], state: str, refusal: str) -> JobTarget | None:
+    """A node action's checks: the node must be in `state`; the job is the node's host's, if it has one."""
     cluster = failover_cluster_of(ctx, p)
     node = _node(quorate_report(ctx.server, cluster), p["name"])
-    if node.state != "Up":
-        raise param_error(f"Invalid parameter name value={p['name']}: node {node.name} is {node.state}; only an Up "
-                          "node can be suspended")
+    if node.state != state:
+        raise param_error(refusal.format(value=p["name"], node=node.name, state=node.state))
     host = hosts_by_node(ctx, cluster).get(node.name.lower())
     return JobTarget("Host", host.uuid) if host is not None else None
+
+
+def _prepare_suspend(ctx: CallContext, p: dict[str, Any]) -> JobTarget | None:
+    return _prepare_node(ctx, p, "Up", "Invalid parameter name value={value}: node {node} is {state}; only an Up "
+                         "node can be suspended")
 
 
 @api_command(
@@ -195,13 +200,8 @@ def suspend_failover_cluster_node(ctx: CallContext, p: dict[str, Any]) -> dict[s
 
 
 def _prepare_resume(ctx: CallContext, p: dict[str, Any]) -> JobTarget | None:
-    cluster = failover_cluster_of(ctx, p)
-    node = _node(quorate_report(ctx.server, cluster), p["name"])
-    if node.state != "Paused":
-        raise param_error(f"Invalid parameter name value={p['name']}: node {node.name} is {node.state}, not "
-                          "Paused; only a paused node can be resumed")
-    host = hosts_by_node(ctx, cluster).get(node.name.lower())
-    return JobTarget("Host", host.uuid) if host is not None else None
+    return _prepare_node(ctx, p, "Paused", "Invalid parameter name value={value}: node {node} is {state}, not "
+                         "Paused; only a paused node can be resumed")
 
 
 @api_command(
