@@ -269,16 +269,42 @@ def _free_port_block(count: int) -> int:
     raise RuntimeError("no block of free ports")
 
 
+def _winrm_prefix_and_ports(addresses: int) -> tuple[str, int, int]:
+    """A random loopback prefix 127.<100-250>.<0-250> and two ports free on its first `addresses` addresses from
+    .10 (the cluster name and the nodes): WinRM's HTTPS and HTTP ports."""
+    import random
+
+    for _ in range(200):
+        prefix = f"127.{random.randint(100, 250)}.{random.randint(0, 250)}"
+        ports = random.sample(range(20000, 32700), 2)
+        ok = True
+        for octet in range(10, 10 + addresses):
+            for port in ports:
+                with socket.socket() as sock:
+                    try:
+                        sock.bind((f"{prefix}.{octet}", port))
+                    except OSError:
+                        ok = False
+        if ok:
+            return prefix, ports[0], ports[1]
+    raise RuntimeError("no free WinRM prefix")
+
+
 class LiveSimulator:
     """A simulated failover cluster served over HTTP in this process (the seed topology by default)."""
 
-    def __init__(self, topology: Path | None = None, speed: float = 1.0, state_file: Path | None = None) -> None:
+    def __init__(self, topology: Path | None = None, speed: float = 1.0, state_file: Path | None = None,
+                 winrm: bool = False, winrm_host_factory: Any = None) -> None:
+        """`winrm=True`: the cluster and its nodes also answer WinRM (HTTPS and HTTP) on a random loopback
+        prefix (`winrm_addresses()`), with the simulated cmdlets or `winrm_host_factory`."""
         from clusterstack.simulator.cli import seed_topology
         from clusterstack.simulator.scenario import load_topology
 
         self.spec = load_topology(topology or seed_topology())
         self.speed = speed
         self.state_file = state_file
+        self.winrm = winrm
+        self.winrm_host_factory = winrm_host_factory
         self.port = 0
         self.sim: Any = None
         self._server: uvicorn.Server | None = None
@@ -293,7 +319,15 @@ class LiveSimulator:
         from clusterstack.simulator.service import SimulatedCluster
 
         self.port = _free_port_block(len(self.spec.nodes) + 1)
-        self.sim = SimulatedCluster(self.spec, port=self.port, speed=self.speed, state_file=self.state_file)
+        winrm = None
+        if self.winrm:
+            from clusterstack.simulator.winrm.endpoints import WinRMConfig
+
+            prefix, https_port, http_port = _winrm_prefix_and_ports(len(self.spec.nodes) + 1)
+            winrm = WinRMConfig(prefix=prefix, https_port=https_port, http_port=http_port,
+                                host_factory=self.winrm_host_factory)
+        self.sim = SimulatedCluster(self.spec, port=self.port, speed=self.speed, state_file=self.state_file,
+                                    winrm=winrm)
         config = uvicorn.Config(create_app(self.sim), host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on")
         self._server = uvicorn.Server(config)
@@ -324,6 +358,14 @@ class LiveSimulator:
         import httpx
 
         return httpx.get(f"{self.url}/cluster", timeout=30).json()
+
+    def winrm_addresses(self) -> Any:
+        """GET /winrm: {"cluster": url, "nodes": {name: url}, "ca_file": path, "ca_pem": text, "http": {...}}."""
+        import httpx
+
+        response = httpx.get(f"{self.url}/winrm", timeout=30)
+        response.raise_for_status()
+        return response.json()
 
 
 @pytest.fixture

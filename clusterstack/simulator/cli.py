@@ -59,7 +59,14 @@ def run(scenario: Path, as_json: bool) -> None:
 @click.option("--speed", default=1.0, show_default=True, type=float, help="Simulated seconds per wall second.")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Keep the cluster in this file so that a restart finds its roles again.")
-def serve(topology: Path | None, host: str, port: int, speed: float, state_file: Path | None) -> None:
+@click.option("--winrm-prefix", default=None, metavar="A.B.C",
+              help="Answer WinRM (PowerShell remoting, docs/hyperv-cmdlets.md): the cluster on A.B.C.10, node i on "
+                   "A.B.C.<11+i> (three octets of 127.0.0.0/8, e.g. 127.81.0).")
+@click.option("--winrm-port", default=5986, show_default=True, type=int, help="The WinRM HTTPS port.")
+@click.option("--winrm-http-port", default=None, type=int,
+              help="Also answer WinRM over HTTP (NTLM message encryption) on this port, e.g. 5985.")
+def serve(topology: Path | None, host: str, port: int, speed: float, state_file: Path | None,
+          winrm_prefix: str | None, winrm_port: int, winrm_http_port: int | None) -> None:
     """Serve a simulated failover cluster over HTTP (docs/simulator-api.md)."""
     import uvicorn
 
@@ -74,9 +81,23 @@ def serve(topology: Path | None, host: str, port: int, speed: float, state_file:
     except ScenarioError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    app = create_app(SimulatedCluster(spec, host=host, port=port, speed=speed, state_file=state_file))
+    winrm = None
+    if winrm_prefix is not None:
+        from clusterstack.simulator.winrm.endpoints import WinRMConfig
+
+        try:
+            winrm = WinRMConfig(prefix=winrm_prefix, https_port=winrm_port, http_port=winrm_http_port)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--winrm-prefix") from None
+    sim = SimulatedCluster(spec, host=host, port=port, speed=speed, state_file=state_file, winrm=winrm)
+    app = create_app(sim)
     nodes = ", ".join(f"{n.name} http://{host}:{port + 1 + i}" for i, n in enumerate(spec.nodes))
     click.echo(f"clusterstack simulator: failover cluster {spec.name} at http://{host}:{port} (nodes: {nodes})")
+    addresses = sim.winrm_addresses()
+    if addresses is not None:
+        winrm_nodes = ", ".join(f"{name} {url}" for name, url in addresses["nodes"].items())
+        click.echo(f"WinRM: cluster {addresses['cluster']}, nodes {winrm_nodes}; CA {addresses['ca_file']} "
+                   "(NTLM CLUSTERSTACK\\Administrator)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

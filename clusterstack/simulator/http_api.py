@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -253,6 +254,14 @@ async def post_fault(request: Request, sim: SimulatedCluster) -> Any:
     return {"applied": request.path_params["kind"], "events": [e.to_dict() for e in entries], "cursor": sim.cursor}
 
 
+async def get_winrm(request: Request, sim: SimulatedCluster) -> Any:
+    """Where the cluster and its nodes answer WinRM, and the CA (PEM) their certificate is signed by."""
+    addresses = sim.winrm_addresses()
+    if addresses is None:
+        raise NotFound("this simulator answers no WinRM (start it with --winrm-prefix)")
+    return {**addresses, "ca_pem": Path(addresses["ca_file"]).read_text(encoding="ascii")}
+
+
 def create_app(sim: SimulatedCluster) -> Starlette:
     routes = [
         Route("/cluster", endpoint(get_cluster), methods=["GET"]),
@@ -269,6 +278,7 @@ def create_app(sim: SimulatedCluster) -> Starlette:
         Route("/vhds/resize", endpoint(resize_vhd), methods=["POST"]),
         Route("/vhds/delete", endpoint(delete_vhd), methods=["POST"]),
         Route("/faults/{kind}", endpoint(post_fault), methods=["POST"]),
+        Route("/winrm", endpoint(get_winrm), methods=["GET"]),
     ]
 
     @asynccontextmanager

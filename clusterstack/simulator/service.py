@@ -13,13 +13,16 @@ import logging
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clusterstack.failover import Cluster, ClusterError, ClusterSpec, LogEntry, RoleSpec
 from clusterstack.failover import events as ev
 from clusterstack.failover.model import VM_CONSUMING
 from clusterstack.simulator.clock import SimClock
 from clusterstack.simulator.node_endpoints import NodeEndpoint
+
+if TYPE_CHECKING:
+    from clusterstack.simulator.winrm.endpoints import WinRMConfig, WinRMEndpoints
 
 log = logging.getLogger("clusterstack.simulator")
 
@@ -33,7 +36,7 @@ class VmDetails:
 
 class SimulatedCluster:
     def __init__(self, spec: ClusterSpec, *, host: str = "127.0.0.1", port: int = 8081, speed: float = 1.0,
-                 state_file: Path | None = None) -> None:
+                 state_file: Path | None = None, winrm: WinRMConfig | None = None) -> None:
         self.state_file = state_file
         self.clock = SimClock(speed)
         restored = self._restore() if state_file is not None else None
@@ -54,6 +57,12 @@ class SimulatedCluster:
         self._wake_timer = asyncio.Event()
         self._timer_task: asyncio.Task[None] | None = None
         self._save_task: asyncio.Task[None] | None = None
+        # WinRM (docs/hyperv-cmdlets.md): the cluster name and every node answer PowerShell remoting when asked.
+        self.winrm: WinRMEndpoints | None = None
+        if winrm is not None:
+            from clusterstack.simulator.winrm.endpoints import WinRMEndpoints
+
+            self.winrm = WinRMEndpoints(self, winrm)
 
     # ---- lifecycle ----------------------------------------------------------------------------------------
 
@@ -66,6 +75,8 @@ class SimulatedCluster:
             self._timer_task.cancel()
         for endpoint in self.endpoints.values():
             await endpoint.close()
+        if self.winrm is not None:
+            await self.winrm.close()
         self._save()
 
     # ---- changing the cluster ------------------------------------------------------------------------------
@@ -146,6 +157,13 @@ class SimulatedCluster:
                     log.error("node %s cannot listen on %s: %s", name, endpoint.address, exc)
             elif not alive and endpoint.listening:
                 await endpoint.close()
+        if self.winrm is not None:
+            await self.winrm.sync()
+
+    def winrm_addresses(self) -> dict[str, Any] | None:
+        """{"cluster": url, "nodes": {name: url}, "ca_file": path} (and "http" when plain HTTP is on), or None
+        when the simulator answers no WinRM."""
+        return self.winrm.addresses() if self.winrm is not None else None
 
     # ---- persistence ---------------------------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ class WinRMListener:
         self.allow_unencrypted = allow_unencrypted  # WinRM's AllowUnencrypted: plain SOAP over HTTP
         self._servers: list[asyncio.AbstractServer] = []
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        self._lock: asyncio.Lock | None = None  # open and close one at a time (the simulator syncs concurrently)
 
     @property
     def listening(self) -> bool:
@@ -64,9 +65,21 @@ class WinRMListener:
             return None
         return f"{'https' if secure else 'http'}://{self.host}:{port}/wsman"
 
+    def _guard(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
     async def open(self) -> None:
-        if self._servers:
-            return
+        async with self._guard():
+            if not self._servers:
+                await self._open()
+
+    async def close(self) -> None:
+        async with self._guard():
+            await self._close()
+
+    async def _open(self) -> None:
         try:
             if self.https_port is not None:
                 self._servers.append(await asyncio.start_server(
@@ -76,10 +89,10 @@ class WinRMListener:
                 self._servers.append(await asyncio.start_server(
                     lambda r, w: self._serve(r, w, secure=False), self.host, self.http_port, reuse_address=True))
         except OSError:
-            await self.close()
+            await self._close()
             raise
 
-    async def close(self) -> None:
+    async def _close(self) -> None:
         servers, self._servers = self._servers, []
         for server in servers:
             server.close()
