@@ -29,9 +29,23 @@ log = logging.getLogger("clusterstack.simulator")
 
 @dataclass
 class VmDetails:
-    """What Hyper-V knows of a VM beyond the cluster role: its NICs."""
+    """What Hyper-V knows of a VM beyond the cluster role: its NICs; for a VM made with New-VM also its
+    generation and path, and while it is not clustered (no role of its name) the node it is on, its memory,
+    processors and hard drives (a clustered VM's are its role's)."""
 
     nics: list[dict[str, Any]] = field(default_factory=list)
+    node: str | None = None  # the node of a VM that is not clustered
+    memory_mb: int = 0
+    cpus: int = 1
+    generation: int = 2
+    path: str = ""
+    drives: list[str] = field(default_factory=list)  # VHD paths of a VM that is not clustered, in controller order
+
+
+# Which Windows event log an engine entry's provider writes to.
+EVENT_LOG_OF_SOURCE = {"Microsoft-Windows-FailoverClustering": "System",
+                       "Microsoft-Windows-Hyper-V-VMMS": "Microsoft-Windows-Hyper-V-VMMS-Admin"}
+EVENT_LOG_KEEP = 5000  # records kept per node and log
 
 
 class SimulatedCluster:
@@ -40,8 +54,13 @@ class SimulatedCluster:
         self.state_file = state_file
         self.clock = SimClock(speed)
         restored = self._restore() if state_file is not None else None
+        # Windows event logs: (node, log name) -> [(record id, time, entry)], and each log's last record id
+        self.event_logs: dict[tuple[str, str], list[tuple[int, float, LogEntry]]] = {}
+        self.event_record_ids: dict[tuple[str, str], int] = {}
+        self.vhd_types: dict[str, tuple[str, str | None]] = {}  # VHD path -> (Fixed|Dynamic|Differencing, parent)
         if restored is not None:
-            self.cluster, self.vms, self.log, self.cursor = restored
+            self.cluster, self.vms, self.log, self.cursor = restored[:4]
+            self.event_logs, self.event_record_ids, self.vhd_types = restored[4]
             self.clock = SimClock(speed, start=self.cluster.now)
         else:
             self.cluster = Cluster.from_spec(spec, now=0.0)
@@ -94,12 +113,24 @@ class SimulatedCluster:
         for entry in entries:
             self.cursor += 1
             self.log.append((self.cursor, entry.time, entry))
+            self._write_event_log(entry)
         self.cursor += 1
         self._changed.set()
         self._changed = asyncio.Event()
         self._wake_timer.set()
         self._schedule_endpoint_sync()
         self._schedule_save()
+
+    def _write_event_log(self, entry: LogEntry) -> None:
+        """Each node numbers the records of each of its logs itself, from 1."""
+        node = entry.node if entry.node in self.cluster.nodes else self.cluster._reporter()
+        key = (node, EVENT_LOG_OF_SOURCE.get(entry.source, "Application"))
+        record_id = self.event_record_ids.get(key, 0) + 1
+        self.event_record_ids[key] = record_id
+        records = self.event_logs.setdefault(key, [])
+        records.append((record_id, entry.time, entry))
+        if len(records) > 2 * EVENT_LOG_KEEP:
+            del records[:-EVENT_LOG_KEEP]
 
     async def _run_timers(self) -> None:
         while True:
@@ -167,13 +198,14 @@ class SimulatedCluster:
 
     # ---- persistence ---------------------------------------------------------------------------------------
 
-    def _restore(self) -> tuple[Cluster, dict[str, VmDetails], list[tuple[int, float, LogEntry]], int] | None:
+    def _restore(self) -> tuple[Any, ...] | None:
         assert self.state_file is not None
         if not self.state_file.exists():
             return None
         with self.state_file.open("rb") as handle:
             data = pickle.load(handle)
-        return data["cluster"], data["vms"], data["log"], data["cursor"]
+        windows = (data.get("event_logs", {}), data.get("event_record_ids", {}), data.get("vhd_types", {}))
+        return data["cluster"], data["vms"], data["log"], data["cursor"], windows
 
     def _schedule_save(self) -> None:
         if self.state_file is None or (self._save_task is not None and not self._save_task.done()):
@@ -191,8 +223,9 @@ class SimulatedCluster:
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.state_file.with_suffix(".tmp")
         with temporary.open("wb") as handle:
-            pickle.dump({"cluster": self.cluster, "vms": self.vms, "log": self.log[-5000:], "cursor": self.cursor},
-                        handle)
+            pickle.dump({"cluster": self.cluster, "vms": self.vms, "log": self.log[-5000:], "cursor": self.cursor,
+                         "event_logs": {k: v[-EVENT_LOG_KEEP:] for k, v in self.event_logs.items()},
+                         "event_record_ids": self.event_record_ids, "vhd_types": self.vhd_types}, handle)
         temporary.replace(self.state_file)
 
     # ---- reports ------------------------------------------------------------------------------------------
