@@ -12,7 +12,6 @@ from psrpcore.types import ErrorCategory, PSObject
 
 from clusterstack.failover import ClusterError, InvalidState, RoleSpec
 from clusterstack.failover import events as ev
-from clusterstack.failover.log import node_ip
 from clusterstack.failover.model import (
     GROUP_FAILED,
     GROUP_OFFLINE,
@@ -27,7 +26,7 @@ from clusterstack.simulator.winrm.cmdlets import errors, objects
 from clusterstack.simulator.winrm.cmdlets import hyperv as hv
 from clusterstack.simulator.winrm.cmdlets.binding import Call, Param, cmdlet, is_object
 from clusterstack.simulator.winrm.cmdlets.host import FAILOVER_CLUSTERS, core_group_owner
-from clusterstack.simulator.winrm.cmdlets.objects import build, i32, i64, u32, u64
+from clusterstack.simulator.winrm.cmdlets.objects import build, i64, u32, u64
 
 NS = "Microsoft.FailoverClusters.PowerShell"
 DOMAIN = "clusterstack.local"
@@ -371,7 +370,16 @@ async def get_cluster_network_interface(call: Call) -> None:
                  objects.ClusterNetworkInterfaceState.Unavailable)
         call.emit(build(objects.ClusterNetworkInterface, name, Cluster=cluster, Name=name,
                         Network="Cluster Network 1", Node=node.name, State=state, Adapter="Ethernet",
-                        Address=node_ip(node.name), Description="", Id=stable_guid("netinterface", name)))
+                        Address=_interface_address(sim, node.index), Description="",
+                        Id=stable_guid("netinterface", name)))
+
+
+def _interface_address(sim: Any, index: int) -> str:
+    """A node's address on the cluster network: in the simulator, the loopback address it answers WinRM on (never
+    an address outside this machine)."""
+    if sim.winrm is not None:
+        return str(sim.winrm.config.address(11 + index))
+    return "127.0.0.1"
 
 
 @fc("Get-ClusterOwnerNode", Param("Group", "str"), Param("Resource", "str"),
@@ -394,7 +402,7 @@ async def get_cluster_owner_node(call: Call) -> None:
     Param("Resource", "str"), Param("InputObject", "object", pipeline=True), Param("Cluster", "str"))
 async def set_cluster_owner_node(call: Call) -> None:
     sim = call.sim
-    owners = [_find_node(call, n) for n in call.get("Owners") for n in n.split(",") if n.strip()]
+    owners = [_find_node(call, part) for given in call.get("Owners") for part in given.split(",") if part.strip()]
     for name in _names_from(call, "Group", "ClusterGroup"):
         group = _find_group(call, name)
         role = sim.cluster.roles.get(group)
@@ -594,10 +602,3 @@ async def resume_cluster_node(call: Call) -> None:
             _apply(call, ev.Resume(name, failback), name, f"while resuming the cluster node '{name}'")
         call.emit(node_object(sim, name))
 
-
-def memory_bytes(mb: int) -> Any:
-    return i64(mb * MiB)
-
-
-def int32(value: int) -> Any:
-    return i32(value)

@@ -34,24 +34,28 @@ class Session:
 
     @property
     def is_cluster_name(self) -> bool:
-        return self.endpoint.lower() == self.sim.cluster.name.lower() or self.node_of(self.endpoint) is None
+        return self._named_node(self.endpoint) is None
 
     @property
     def node(self) -> str:
         """The node this session runs on."""
-        node = self.node_of(self.endpoint)
+        node = self._named_node(self.endpoint)
         return node if node is not None else core_group_owner(self.sim)
 
-    def node_of(self, computer: str) -> str | None:
-        """The node `computer` names (its name, case-insensitively; `localhost` and `.` are this session's)."""
+    def _named_node(self, computer: str) -> str | None:
         lowered = computer.strip().lower()
-        if lowered in ("localhost", ".", "127.0.0.1", "::1"):
-            return self.node
         short = lowered.split(".", 1)[0]
         for name in self.sim.cluster.nodes:
             if name.lower() in (lowered, short):
                 return name
         return None
+
+    def node_of(self, computer: str) -> str | None:
+        """The node `computer` names (its name or FQDN, case-insensitively; `localhost` and `.` are this
+        session's node)."""
+        if computer.strip().lower() in ("localhost", ".", "127.0.0.1", "::1"):
+            return self.node
+        return self._named_node(computer)
 
     async def run(self, statements: Sequence[Sequence[CommandInvocation]]) -> PipelineResult:
         result = PipelineResult()

@@ -26,6 +26,7 @@ from psrpcore.types import (
     add_note_property,
 )
 from psrpcore.types._base import PSNoteProperty
+from psrpcore.types._serializer import _serialize_enum_to_string
 
 FC = "Microsoft.FailoverClusters.PowerShell"
 HV = "Microsoft.HyperV.PowerShell"
@@ -279,7 +280,7 @@ def to_string(value: Any) -> str:
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, (PSEnumBase, PSFlagBase)):
-        return str(value)
+        return _serialize_enum_to_string(value)
     if isinstance(value, PSObject) and getattr(value, "PSObject", None) is not None and not isinstance(
             value, (str, int, float)):
         return str(value)
