@@ -18,6 +18,7 @@ _SUBCOMMANDS: dict[str, str] = {
     "db": "clusterstack.server.cli:db",
     "admin": "clusterstack.server.cli:admin",
     "demo": "clusterstack.demo:demo",
+    "hyperv": "clusterstack.hypervisor.hyperv.check:hyperv",
 }
 
 _HELP: dict[str, str] = {
@@ -26,6 +27,7 @@ _HELP: dict[str, str] = {
     "db": "Database schema management.",
     "admin": "Administrative tasks (API keys).",
     "demo": "Simulator + management server with the seed's cloud set up.",
+    "hyperv": "Check that a real Hyper-V failover cluster can be managed (WinRM).",
 }
 
 

@@ -1,9 +1,28 @@
 """The driver seam: what the management server asks of a Hyper-V failover cluster, and what it hears back.
 
-The server calls only this interface. `simulator.py` implements it over the simulator's HTTP API; a WinRM
-driver for real clusters (PowerShell's FailoverClusters and Hyper-V modules over pypsrp) implements the same.
-Reports are plain typed values; failures are the typed DriverError subclasses below, each with a message an
-operator can act on.
+The server calls only this interface, and opens a driver only with `registry.open_driver(address, credentials,
+options)`. Two drivers implement it and pass one contract suite (tests/hypervisor/test_contract.py):
+`hyperv/` speaks PowerShell remoting (WinRM + PSRP, pypsrp) to a real Windows failover cluster, or to the
+simulator's nodes, which answer the same protocol; `simulator.py` speaks the simulator's JSON HTTP API.
+
+Rules every driver keeps:
+- Timeouts: every call returns or raises within `DriverOptions.timeout` seconds (long polls within the
+  timeout they are given plus that), raising `OperationTimeout` when the cluster took too long to answer.
+- Threads: a driver may be called from several threads at once (jobs, the follower, API reads). It holds one
+  connection per node it talks to, each behind a lock, so concurrent calls to one node queue up rather than
+  interleave; calls to different nodes run in parallel.
+- Reads: `report()` is one consistent snapshot for the level-triggered follower; `role()` and `node()` are the
+  cheap partial reads a job uses. No job reads the full report in a loop.
+- Events: `read_events()` takes and answers an opaque cursor; a cursor the cluster can no longer honour (a
+  log cleared, a simulator restarted, a node rebuilt) raises `CursorExpired`, after which the caller resyncs
+  from a full report and starts again from `None`.
+- Operations (start, stop, moves, drains) return as soon as the cluster accepted them, with the role or node
+  as it is then; the caller follows the change level-triggered (`wait_for_role_change`, the next report) and
+  never sleeps in a worker for minutes.
+- Failures are the typed DriverError subclasses below, each with a message an operator can act on; the
+  server maps each to the CloudStack error its caller sees. Creating what exists raises `AlreadyExists`
+  carrying what exists, so a job re-run after a crash adopts it.
+- Credentials are never logged, never put in an error message, and never returned by `repr()`.
 """
 
 from __future__ import annotations
@@ -20,6 +39,34 @@ PRIORITY_LOW = 1000
 PRIORITY_NO_AUTO_START = 0
 PRIORITY_NAMES = {PRIORITY_HIGH: "High", PRIORITY_MEDIUM: "Medium", PRIORITY_LOW: "Low",
                   PRIORITY_NO_AUTO_START: "No Auto Start"}
+
+
+# ---- connection settings -------------------------------------------------------------------------------
+
+AUTH_METHODS = ("negotiate", "ntlm", "kerberos", "credssp")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The account the driver connects as (DOMAIN\\user or user@domain). The password never shows in repr()."""
+
+    username: str
+    password: str = field(repr=False)
+    auth: str = "negotiate"  # negotiate (NTLM or Kerberos), ntlm, kerberos, credssp
+
+    def __post_init__(self) -> None:
+        if self.auth not in AUTH_METHODS:
+            raise ValueError(f"unknown authentication method {self.auth!r}: use one of {', '.join(AUTH_METHODS)}")
+
+
+@dataclass(frozen=True)
+class DriverOptions:
+    timeout: float = 30.0  # seconds a single call may take
+    cert_validation: bool = True  # check the server's certificate (HTTPS)
+    ca_file: str | None = None  # a CA bundle to check it against, instead of the system's
+    pinned_sha256: str | None = None  # or: accept exactly this certificate (SHA-256 of its DER, hex)
+    node_addresses: tuple[tuple[str, str], ...] = ()  # (node name, address) known to the caller
+    poll_interval: float = 0.5  # how often a driver without a change feed looks for changes
 
 
 # ---- reports -------------------------------------------------------------------------------------------
@@ -87,7 +134,11 @@ class DiskReport:
 
 @dataclass(frozen=True)
 class ClusterEventReport:
-    """One entry of the cluster's event log (FailoverClustering and Hyper-V-VMMS channels)."""
+    """One entry of the cluster's event log (FailoverClustering and Hyper-V-VMMS channels).
+
+    `seq` orders entries within one read; `record_id` is the entry's number in its node's log (what
+    Get-WinEvent calls RecordId).
+    """
 
     seq: int
     time: datetime
@@ -96,6 +147,35 @@ class ClusterEventReport:
     level: str
     node: str
     message: str
+    record_id: int = 0
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What read_events() keeps (all of it when empty)."""
+
+    since: datetime | None = None
+    event_ids: frozenset[int] = frozenset()
+    level: str | None = None
+    node: str | None = None
+    role: str | None = None
+
+    def keeps(self, entry: ClusterEventReport) -> bool:
+        if self.since is not None and entry.time <= self.since:
+            return False
+        if self.event_ids and entry.id not in self.event_ids:
+            return False
+        if self.level is not None and entry.level.lower() != self.level.lower():
+            return False
+        if self.node is not None and entry.node.lower() != self.node.lower():
+            return False
+        return self.role is None or f"'{self.role.lower()}'" in entry.message.lower()
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: tuple[ClusterEventReport, ...]
+    cursor: str  # opaque: pass it back to read what came after these
 
 
 @dataclass(frozen=True)
@@ -132,12 +212,20 @@ class VhdSpec:
 @dataclass(frozen=True)
 class NicSpec:
     name: str
-    mac_address: str | None = None
-    switch: str | None = None
+    mac_address: str | None = None  # 12 hex digits; None: Hyper-V assigns one
+    switch: str | None = None  # the Hyper-V virtual switch (the traffic type's label)
+    vlan_id: int | None = None  # access VLAN on the switch port
 
 
 @dataclass(frozen=True)
 class VmSpec:
+    """What New-VM and Add-ClusterVirtualMachineRole need.
+
+    The first VHD is the boot disk. When `template_vhd` is given the boot disk is made from it: a differencing
+    disk whose parent is the template's copy on the CSV (`root_disk="differencing"`, as CloudStack's Hyper-V
+    agent does), or a full copy (`"copy"`); otherwise each VHD is created empty with its size.
+    """
+
     name: str  # the internal name, i-<account id>-<vm id>-VM
     cpus: int
     memory_mb: int
@@ -147,6 +235,10 @@ class VmSpec:
     node: str | None = None  # create on this node (None: the cluster picks)
     start: bool = True
     preferred_owners: tuple[str, ...] = field(default_factory=tuple)
+    generation: int = 2
+    template_vhd: str | None = None  # the template's VHD on the CSV
+    root_disk: str = "differencing"  # differencing or copy (with template_vhd)
+    path: str | None = None  # where the VM's configuration lives (C:\ClusterStorage\Volume1\i-2-3-VM)
 
 
 # ---- errors --------------------------------------------------------------------------------------------
@@ -157,6 +249,27 @@ class DriverError(Exception):
 
 class ClusterUnreachable(DriverError):
     """The cluster's management address does not answer."""
+
+
+class AuthenticationFailed(DriverError):
+    """The cluster refused the credentials (wrong user name or password, or an authentication method it does
+    not accept)."""
+
+
+class AccessDenied(DriverError):
+    """The account is known but lacks the right (on the cluster or on Hyper-V) to do this."""
+
+
+class CertificateRejected(DriverError):
+    """The server's certificate is not trusted (and validation was not turned off for it)."""
+
+
+class OperationTimeout(DriverError):
+    """The cluster did not answer within the driver's timeout."""
+
+
+class CursorExpired(DriverError):
+    """An event cursor the cluster can no longer continue from: resync from a full report."""
 
 
 class NodeUnreachable(DriverError):
@@ -180,6 +293,14 @@ class NotEnoughMemory(DriverError):
 
 class InvalidState(DriverError):
     pass
+
+
+class AlreadyExists(InvalidState):
+    """What was to be created exists; `role` is it when it is a role (a re-run job adopts it)."""
+
+    def __init__(self, message: str, role: RoleReport | None = None) -> None:
+        super().__init__(message)
+        self.role = role
 
 
 # ---- the interface -------------------------------------------------------------------------------------
@@ -211,8 +332,15 @@ class FailoverClusterDriver(abc.ABC):
                 return role
             time.sleep(min(0.05, remaining))
 
+    def node(self, name: str) -> NodeReport | None:
+        """One node as the cluster sees it, or None when it is not a node of the cluster."""
+        return self.report().node(name)
+
     @abc.abstractmethod
-    def events(self, since: int = 0, limit: int = 1000) -> list[ClusterEventReport]: ...
+    def read_events(self, cursor: str | None = None, limit: int = 1000,
+                    where: EventFilter | None = None) -> EventPage:
+        """Up to `limit` entries after `cursor` (None: from the oldest the cluster still has), oldest first, and
+        the cursor to continue from. Raises CursorExpired when `cursor` cannot be continued."""
 
     @abc.abstractmethod
     def wait_for_change(self, since: int, timeout: float) -> int:
@@ -269,6 +397,11 @@ class FailoverClusterDriver(abc.ABC):
 
     @abc.abstractmethod
     def delete_vhd(self, path: str) -> None: ...
+
+    @abc.abstractmethod
+    def features(self) -> dict[str, bool]:
+        """Whether the Windows features clusterstack needs (Failover-Clustering, Hyper-V) are installed where the
+        driver answers (Get-WindowsFeature)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

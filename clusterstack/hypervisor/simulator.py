@@ -7,21 +7,29 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from clusterstack.hypervisor.base import (
+    AlreadyExists,
     ClusterEventReport,
     ClusterReport,
     ClusterUnreachable,
+    Credentials,
+    CursorExpired,
     DiskReport,
     DriverError,
+    DriverOptions,
+    EventFilter,
+    EventPage,
     FailoverClusterDriver,
     InvalidState,
     NodeReport,
     NodeUnreachable,
     NotEnoughMemory,
     NotFound,
+    OperationTimeout,
     QuorumLost,
     QuorumReport,
     RoleReport,
@@ -92,6 +100,20 @@ def _time(value: Any) -> datetime:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
+def _segment(name: str) -> str:
+    """A role's or node's name as one URL path segment: whatever it contains stays data."""
+    return quote(name, safe="")
+
+
+def _sequence_of(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    kind, _, number = cursor.partition(":")
+    if kind != "sim" or not number.isdigit():
+        raise CursorExpired(f"event cursor {cursor!r} is not one of this simulator's")
+    return int(number)
+
+
 RoleCache = dict[str, tuple[dict[str, Any], RoleReport]]
 
 
@@ -123,11 +145,17 @@ def parse_report(data: dict[str, Any], known: RoleCache | None = None) -> tuple[
 
 
 class SimulatorDriver(FailoverClusterDriver):
-    """A failover cluster simulated by `clusterstack sim serve`, reached at `address` (http://host:port)."""
+    """A failover cluster simulated by `clusterstack sim serve`, reached at `address` (http://host:port).
 
-    def __init__(self, address: str, timeout: float = 10.0) -> None:
+    The simulator's JSON API has no authentication (it listens on loopback for the CLI and tests); credentials
+    are accepted for the seam's sake and not sent. Its event cursor is the simulator's change sequence.
+    """
+
+    def __init__(self, address: str, credentials: Credentials | None = None,
+                 options: DriverOptions | None = None) -> None:
         self.address = address.rstrip("/")
-        self._client = httpx.Client(base_url=self.address, timeout=timeout)
+        self.options = options or DriverOptions(timeout=10.0)
+        self._client = httpx.Client(base_url=self.address, timeout=self.options.timeout)
         self._node_client = httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0))
         self._node_addresses: dict[str, str] = {}
         self._known_roles: RoleCache = {}
@@ -139,6 +167,8 @@ class SimulatorDriver(FailoverClusterDriver):
         try:
             response = self._client.request(method, path, json=json, params=params,
                                             timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+        except httpx.TimeoutException as exc:
+            raise OperationTimeout(f"failover cluster at {self.address} did not answer in time: {exc}") from None
         except httpx.TransportError as exc:
             raise ClusterUnreachable(f"failover cluster at {self.address} does not answer: {exc}") from None
         if response.status_code >= 400:
@@ -162,7 +192,7 @@ class SimulatorDriver(FailoverClusterDriver):
 
     def role(self, name: str) -> RoleReport | None:
         try:
-            return _role(self._call("GET", f"/roles/{name}"))
+            return _role(self._call("GET", f"/roles/{_segment(name)}"))
         except NotFound:
             return None
 
@@ -172,18 +202,32 @@ class SimulatorDriver(FailoverClusterDriver):
         if seen.owner_node is not None:
             params["owner_node"] = seen.owner_node
         try:
-            return _role(self._call("GET", f"/roles/{seen.name}", params=params, timeout=timeout + 5))
+            return _role(self._call("GET", f"/roles/{_segment(seen.name)}", params=params, timeout=timeout + 5))
         except NotFound:
             return None
 
-    def events(self, since: int = 0, limit: int = 1000) -> list[ClusterEventReport]:
-        data = self._call("GET", "/events", params={"since": since, "limit": limit})
-        entries = data.get("events", []) if isinstance(data, dict) else data
-        return [
-            ClusterEventReport(seq=int(e["seq"]), time=_time(e["time"]), source=e["source"], id=int(e["id"]),
-                               level=e["level"], node=e.get("node", ""), message=e["message"])
-            for e in entries
-        ]
+    def read_events(self, cursor: str | None = None, limit: int = 1000,
+                    where: EventFilter | None = None) -> EventPage:
+        since = _sequence_of(cursor)
+        kept: list[ClusterEventReport] = []
+        while True:
+            data = self._call("GET", "/events", params={"since": since, "limit": limit})
+            entries = data.get("events", []) if isinstance(data, dict) else data
+            current = int(data.get("cursor", since)) if isinstance(data, dict) else since
+            if current < since:
+                raise CursorExpired(f"the event log of the failover cluster at {self.address} was started afresh "
+                                    f"(it is at {current}, the cursor at {since})")
+            for e in entries:
+                entry = ClusterEventReport(seq=int(e["seq"]), time=_time(e["time"]), source=e["source"],
+                                           id=int(e["id"]), level=e["level"], node=e.get("node", ""),
+                                           message=e["message"], record_id=int(e["seq"]))
+                since = entry.seq
+                if where is None or where.keeps(entry):
+                    kept.append(entry)
+            if len(kept) >= limit:
+                return EventPage(tuple(kept[:limit]), f"sim:{kept[limit - 1].seq}")
+            if len(entries) < limit:
+                return EventPage(tuple(kept), f"sim:{since}")
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         data = self._call("GET", "/changes", params={"since": since, "timeout": timeout}, timeout=timeout + 5)
@@ -213,10 +257,16 @@ class SimulatorDriver(FailoverClusterDriver):
             "nics": [{"name": n.name, "mac_address": n.mac_address, "switch": n.switch} for n in spec.nics],
             "node": spec.node, "start": spec.start, "preferred_owners": list(spec.preferred_owners),
         }
-        return _role(self._call("POST", "/roles", json=body))
+        try:
+            return _role(self._call("POST", "/roles", json=body))
+        except InvalidState as exc:
+            existing = self.role(spec.name)
+            if existing is not None:
+                raise AlreadyExists(str(exc), existing) from None
+            raise
 
     def _role_action(self, name: str, action: str, body: dict[str, Any] | None = None) -> RoleReport:
-        return _role(self._call("POST", f"/roles/{name}/{action}", json=body or {}))
+        return _role(self._call("POST", f"/roles/{_segment(name)}/{action}", json=body or {}))
 
     def start_vm(self, name: str) -> RoleReport:
         return self._role_action(name, "start")
@@ -228,24 +278,24 @@ class SimulatorDriver(FailoverClusterDriver):
         return self._role_action(name, "restart")
 
     def remove_vm(self, name: str) -> None:
-        self._call("DELETE", f"/roles/{name}")
+        self._call("DELETE", f"/roles/{_segment(name)}")
 
     def move_vm(self, name: str, node: str, migration_type: str = "live") -> RoleReport:
         return self._role_action(name, "move", {"node": node, "type": migration_type})
 
     def set_priority(self, name: str, priority: int) -> RoleReport:
-        return _role(self._call("PATCH", f"/roles/{name}", json={"priority": priority}))
+        return _role(self._call("PATCH", f"/roles/{_segment(name)}", json={"priority": priority}))
 
     def set_resources(self, name: str, cpus: int, memory_mb: int) -> RoleReport:
-        return _role(self._call("PATCH", f"/roles/{name}", json={"cpus": cpus, "memory_mb": memory_mb}))
+        return _role(self._call("PATCH", f"/roles/{_segment(name)}", json={"cpus": cpus, "memory_mb": memory_mb}))
 
     # ---- nodes -------------------------------------------------------------------------------------------
 
     def drain_node(self, node: str) -> NodeReport:
-        return _node(self._call("POST", f"/nodes/{node}/drain", json={}))
+        return _node(self._call("POST", f"/nodes/{_segment(node)}/drain", json={}))
 
     def resume_node(self, node: str, failback: bool = False) -> NodeReport:
-        return _node(self._call("POST", f"/nodes/{node}/resume", json={"failback": failback}))
+        return _node(self._call("POST", f"/nodes/{_segment(node)}/resume", json={"failback": failback}))
 
     # ---- VHDs --------------------------------------------------------------------------------------------
 
@@ -254,16 +304,20 @@ class SimulatorDriver(FailoverClusterDriver):
                                                       "size_bytes": spec.size_bytes}))
 
     def attach_vhd(self, vm: str, path: str) -> VhdReport:
-        return _vhd(self._call("POST", f"/roles/{vm}/vhds/attach", json={"path": path}), vm)
+        return _vhd(self._call("POST", f"/roles/{_segment(vm)}/vhds/attach", json={"path": path}), vm)
 
     def detach_vhd(self, vm: str, path: str) -> VhdReport:
-        return _vhd(self._call("POST", f"/roles/{vm}/vhds/detach", json={"path": path}))
+        return _vhd(self._call("POST", f"/roles/{_segment(vm)}/vhds/detach", json={"path": path}))
 
     def resize_vhd(self, path: str, size_bytes: int) -> VhdReport:
         return _vhd(self._call("POST", "/vhds/resize", json={"path": path, "size_bytes": size_bytes}))
 
     def delete_vhd(self, path: str) -> None:
         self._call("POST", "/vhds/delete", json={"path": path})
+
+    def features(self) -> dict[str, bool]:
+        """A simulated node is a Hyper-V failover-cluster node by construction: both features are installed."""
+        return {"Failover-Clustering": True, "Hyper-V": True}
 
     def close(self) -> None:
         self._client.close()

@@ -38,7 +38,7 @@ def test_driver_sees_a_crash_through_the_feed_and_the_node_endpoint(simulator: A
     _wait(lambda: driver.report().role("i-2-5-VM").owner_node == "HYPERVCLLOUD13"
           and driver.report().role("i-2-5-VM").vm_state == "Running")
     assert driver.report().node("HYPERVCLLOUD17").state == "Down"
-    assert any(e.id == 1135 for e in driver.events(0))
+    assert any(e.id == 1135 for e in driver.read_events().events)
 
 
 def test_errors_come_back_typed_and_change_nothing(simulator: Any) -> None:

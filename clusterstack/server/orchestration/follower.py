@@ -19,7 +19,7 @@ from sqlalchemy import select
 from clusterstack.hypervisor.base import ClusterReport, DriverError, FailoverClusterDriver, NodeUnreachable
 from clusterstack.server import settings
 from clusterstack.server.db.models.infrastructure import Cluster, Host
-from clusterstack.server.orchestration import host_sync, leases, storage_sync, vm_sync
+from clusterstack.server.orchestration import cluster_credentials, host_sync, leases, storage_sync, vm_sync
 from clusterstack.server.orchestration.links import ClusterLinks
 from clusterstack.server.state import ServerState
 
@@ -47,11 +47,13 @@ class ClusterFollower:
     """Follows one failover cluster until stopped or until the lease is lost."""
 
     def __init__(self, state: ServerState, cluster_id: int, address: str, driver: FailoverClusterDriver,
-                 on_exit: Callable[[int], None]) -> None:
+                 on_exit: Callable[[int], None],
+                 reopen: Callable[[int], FailoverClusterDriver] | None = None) -> None:
         self.state = state
         self.cluster_id = cluster_id
         self.address = address
         self.driver = driver
+        self._reopen = reopen  # the driver as the cluster's account and hosts say now (new credentials, new hosts)
         self._on_exit = on_exit
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -95,6 +97,8 @@ class ClusterFollower:
     def sync_once(self) -> ClusterReport | None:
         """One full pass: read the cluster's report and reconcile the database with it."""
         try:
+            if self._reopen is not None:
+                self.driver = self._reopen(self.cluster_id)
             report = self.driver.report()
         except DriverError as exc:
             if not self._cluster_down_logged:
@@ -254,7 +258,17 @@ class ClusterFollowerService:
     def driver_for(self, cluster: Cluster) -> FailoverClusterDriver:
         if not cluster.failover_address:
             raise DriverError(f"cluster {cluster.name} is not linked to a failover cluster")
-        return self.links.driver(cluster.failover_address)
+        with self.state.database.session() as db:
+            options = cluster_credentials.options_for(db, cluster.id)
+        return self.links.driver(cluster.failover_address, cluster_credentials.credentials_of(self.state, cluster),
+                                 options)
+
+    def _driver_of(self, cluster_id: int) -> FailoverClusterDriver:
+        with self.state.database.session() as db:
+            cluster = db.get(Cluster, cluster_id)
+            if cluster is None:
+                raise DriverError(f"cluster {cluster_id} is gone")
+            return self.driver_for(cluster)
 
     def wake(self, cluster_id: int) -> None:
         """Reconcile a cluster now (after an operation changed it), if this server follows it."""
@@ -281,7 +295,7 @@ class ClusterFollowerService:
         with self._lock:
             follower = self._followers.get(cluster_id)
         if follower is None:
-            follower = ClusterFollower(self.state, cluster_id, address, self.links.driver(address), lambda _: None)
+            follower = ClusterFollower(self.state, cluster_id, address, self._driver_of(cluster_id), lambda _: None)
         follower.sync_once()
 
     def _manage(self) -> None:
@@ -305,13 +319,13 @@ class ClusterFollowerService:
                 if not leases.claim(db, cluster_id, self.state.msid, LEASE_SECONDS):
                     continue
             try:
-                driver = self.links.driver(str(address))
+                driver = self._driver_of(cluster_id)
             except DriverError as exc:
                 if cluster_id not in self._unfollowable:
                     log.error("Cannot follow cluster %s at %s: %s", cluster_id, address, exc)
                     self._unfollowable.add(cluster_id)
                 continue
-            follower = ClusterFollower(self.state, cluster_id, str(address), driver, self._forget)
+            follower = ClusterFollower(self.state, cluster_id, str(address), driver, self._forget, self._driver_of)
             with self._lock:
                 self._followers[cluster_id] = follower
             log.info("Following failover cluster at %s for cluster %s", address, cluster_id)

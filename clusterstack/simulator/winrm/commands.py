@@ -33,7 +33,8 @@ class ErrorRecordInfo:
 
     message: str
     category: int  # psrpcore.types.ErrorCategory value, e.g. ObjectNotFound = 13
-    fully_qualified_error_id: str  # e.g. "Get-ClusterGroup,Microsoft.FailoverClusters.PowerShell.GetClusterGroupCommand"
+    # e.g. "Get-ClusterGroup,Microsoft.FailoverClusters.PowerShell.GetClusterGroupCommand"
+    fully_qualified_error_id: str
     exception_type: str = "System.Management.Automation.RuntimeException"  # .NET type name of the exception
     target: str | None = None  # the target object's string form (the group name, the node name, ...)
     activity: str | None = None  # the command that failed (defaults to the cmdlet's name)

@@ -60,16 +60,17 @@ def role_in_message(message: str) -> str | None:
 
 
 def cluster_events(ctx: CallContext, cluster: Cluster, since: int) -> list[ClusterEventReport]:
-    """Every entry after `since`, oldest first (the cluster answers in batches)."""
+    """Every entry the cluster still has after sequence number `since`, oldest first (read in batches)."""
     try:
         driver = follower_service(ctx.server).driver_for(cluster)
         entries: list[ClusterEventReport] = []
+        cursor: str | None = None
         while True:
-            batch = driver.events(since, BATCH)
-            entries.extend(batch)
-            if len(batch) < BATCH:
+            page = driver.read_events(cursor, BATCH)
+            entries.extend(e for e in page.events if e.seq > since)
+            if len(page.events) < BATCH:
                 return entries
-            since = batch[-1].seq
+            cursor = page.cursor
     except DriverError as exc:
         raise as_api_error(exc, cluster) from None
 

@@ -11,8 +11,15 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from clusterstack.hypervisor.base import DriverError
-from clusterstack.hypervisor.registry import open_driver
+from clusterstack.hypervisor.base import (
+    AuthenticationFailed,
+    CertificateRejected,
+    Credentials,
+    DriverError,
+    FailoverClusterDriver,
+    NodeReport,
+)
+from clusterstack.hypervisor.registry import driver_kind, open_driver
 from clusterstack.server import events
 from clusterstack.server.api.commands.clusters import EVENT_CLUSTER_CREATE, cluster_holding, render_cluster
 from clusterstack.server.api.commands.hosts import render_host
@@ -32,7 +39,14 @@ from clusterstack.server.db.models.infrastructure import (
     Pod,
     Zone,
 )
-from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, quorate_report, wake
+from clusterstack.server.orchestration import cluster_credentials
+from clusterstack.server.orchestration.cluster_access import (
+    as_api_error,
+    driver_for,
+    follower_service,
+    quorate_report,
+    wake,
+)
 
 MB = 1024 * 1024
 DEFAULT_CPU_MHZ = 2000  # what a node reports when its processors' speed is unknown
@@ -46,12 +60,50 @@ def _pod_in_zone(ctx: CallContext, p: dict[str, Any]) -> tuple[Zone, Pod]:
     return zone, pod
 
 
+REQUIRED_FEATURES = ("Failover-Clustering", "Hyper-V")
+
+
 def _address(url: str) -> str:
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if not parts.hostname:
         raise param_error(f"Invalid parameter url value={url}: give the failover cluster's address, "
-                          "e.g. http://127.0.0.1:8081")
-    return url if "://" in url else f"http://{url}"
+                          "e.g. https://hv-cluster:5986")
+    address = url if "://" in url else f"http://{url}"
+    try:
+        driver_kind(address)
+    except DriverError as exc:
+        raise param_error(f"Invalid parameter url value={url}: {exc}") from None
+    return address
+
+
+def _credentials(p: dict[str, Any], address: str, what: str) -> Credentials | None:
+    """The account from username/password: required for a cluster reached over WinRM."""
+    username, password = (p.get("username") or "").strip(), p.get("password") or ""
+    if driver_kind(address) != "winrm":
+        return Credentials(username, password) if username else None
+    if not username or not password:
+        raise param_error(f"{what} at {address} is reached over WinRM: give the username (DOMAIN\\user) and "
+                          "password of an account that administers the failover cluster and Hyper-V")
+    return Credentials(username, password)
+
+
+def _refusal(exc: DriverError, what: str, address: str) -> Exception:
+    """A driver failure while adding something, as the 431 that names what to fix."""
+    if isinstance(exc, AuthenticationFailed):
+        return param_error(f"Unable to add {what}: authentication failed at {address} ({exc})")
+    if isinstance(exc, CertificateRejected):
+        return param_error(f"Unable to add {what}: {exc}. Set hyperv.winrm.ca.file to the CA that signed it, or "
+                           "hyperv.winrm.cert.sha256 to pin it")
+    return param_error(f"Unable to add {what}: the failover cluster at {address} does not answer ({exc})")
+
+
+def check_features(driver: FailoverClusterDriver, where: str) -> None:
+    """Refuse a cluster or host without the Failover-Clustering and Hyper-V features installed."""
+    installed = driver.features()
+    missing = [f for f in REQUIRED_FEATURES if not installed.get(f)]
+    if missing:
+        raise param_error(f"{where} does not have the Windows feature(s) {', '.join(missing)} installed "
+                          "(Install-WindowsFeature -Name Failover-Clustering,Hyper-V -IncludeManagementTools)")
 
 
 @api_command(
@@ -65,9 +117,10 @@ def _address(url: str) -> str:
         Param("zoneid", "uuid", required=True, description="the Zone ID for the cluster"),
         Param("podid", "uuid", required=True, description="the Pod ID for the host"),
         Param("url", required=True, length=1024,
-              description="the address of the failover cluster (http://host:port of a simulated cluster)"),
-        Param("username", description="the username for the cluster"),
-        Param("password", description="the password for the cluster"),
+              description="the address of the failover cluster: https://cluster:5986 (WinRM), or http://host:port "
+              "of a simulated cluster's JSON API"),
+        Param("username", length=255, description="the account (DOMAIN\\user) that administers the failover cluster"),
+        Param("password", length=255, description="the password of that account (stored encrypted, never shown)"),
         Param("allocationstate", description="Allocation state of this cluster for allocation of new resources",
               choices=ALLOCATION_STATES),
     ],
@@ -82,15 +135,16 @@ def add_cluster(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
                                        Cluster.removed.is_(None))) is not None:
         raise param_error(f"Cluster with name {name} already exists in pod {pod.name}")
     address = _address(p["url"])
+    credentials = _credentials(p, address, f"Cluster {name}")
     try:
-        driver = open_driver(address)
+        driver = open_driver(address, credentials, cluster_credentials.options_for(db, None))
     except DriverError as exc:
         raise param_error(f"Invalid parameter url value={p['url']}: {exc}") from None
     try:
         report = driver.report()
+        check_features(driver, f"Failover cluster at {address}")
     except DriverError as exc:
-        raise param_error(f"Unable to add cluster {name}: the failover cluster at {address} does not answer "
-                          f"({exc})") from None
+        raise _refusal(exc, f"cluster {name}", address) from None
     finally:
         driver.close()
     holder = cluster_holding(db, report.name)
@@ -102,6 +156,8 @@ def add_cluster(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     cluster = Cluster(name=name, zone_id=zone.id, pod_id=pod.id, hypervisor_type=HYPERVISOR_HYPERV,
                       cluster_type=p["clustertype"], allocation_state=p.get("allocationstate", "Enabled"),
                       failover_address=address, failover_name=report.name, quorate=report.quorum.state == "Up")
+    if credentials is not None:
+        cluster_credentials.store_credentials(ctx.server, cluster, credentials)
     db.add(cluster)
     db.flush()
     events.record_event(db, EVENT_CLUSTER_CREATE, f"Added cluster {name}: failover cluster {report.name} at "
@@ -125,9 +181,11 @@ def _node_name(url: str) -> str:
     params=[
         Param("zoneid", "uuid", required=True, description="the Zone ID for the host"),
         Param("podid", "uuid", required=True, description="the Pod ID for the host"),
-        Param("url", required=True, description="the host URL, e.g. http://HYPERVCLLOUD13"),
-        Param("username", required=True, description="the username for the host"),
-        Param("password", required=True, description="the password for the host"),
+        Param("url", required=True, description="the host: http://HYPERVCLLOUD13 (by name), or its WinRM address "
+              "https://HYPERVCLLOUD13:5986 or https://10.0.0.13:5986"),
+        Param("username", length=255, description="an account on the host; checked, not stored (the cluster's "
+              "account manages it)"),
+        Param("password", length=255, description="that account's password"),
         Param("hypervisor", required=True, description="hypervisor type of the host: Hyper-V", choices=HYPERVISORS),
         Param("clusterid", "uuid", description="the cluster ID for the host"),
         Param("clustername", description="the cluster name for the host"),
@@ -157,7 +215,7 @@ def add_host(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         report = driver_for(ctx.server, cluster).report()
     except DriverError as exc:
         raise as_api_error(exc, cluster) from None
-    node = report.node(wanted)
+    node = report.node(wanted) or _node_at(report.nodes, p["url"])
     if node is None:
         nodes = ", ".join(n.name for n in report.nodes)
         raise param_error(f"{wanted} is not a node of failover cluster {report.name} (cluster {cluster.name}), "
@@ -166,6 +224,7 @@ def add_host(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
                                          Host.cluster_id == cluster.id, Host.removed.is_(None)))
     if clash is not None:
         raise param_error(f"Host {node.name} is already in cluster {cluster.name} (id: {clash.uuid})")
+    _check_host_account(ctx, cluster, node, p)
     tags = ",".join(t.strip() for t in p.get("hosttags", []) if t.strip())
     host = Host(name=node.name, status="Connecting", resource_state="Enabled", zone_id=zone.id, pod_id=pod.id,
                 cluster_id=cluster.id, hypervisor_type=HYPERVISOR_HYPERV, url=p["url"], node_name=node.name,
@@ -183,6 +242,79 @@ def add_host(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
                         resource_name=host.name)
     wake(ctx.server, cluster.id)
     return ListResponse("host", [render_host(host)], 1)
+
+
+def _node_at(nodes: tuple[NodeReport, ...], url: str) -> NodeReport | None:
+    """The node whose own address is the url's host (a host added by its WinRM address)."""
+    host = urlsplit(url if "://" in url else f"http://{url}").hostname
+    for node in nodes:
+        if node.address and urlsplit(node.address).hostname == host:
+            return node
+    return None
+
+
+def _check_host_account(ctx: CallContext, cluster: Cluster, node: NodeReport, p: dict[str, Any]) -> None:
+    """A host given by its WinRM address with an account: that account must log on there, and the node must
+    have Failover-Clustering and Hyper-V installed."""
+    url = p["url"]
+    if "://" not in url or driver_kind(url) != "winrm" or not p.get("username"):
+        return
+    credentials = _credentials(p, url, f"Host {node.name}")
+    options = cluster_credentials.options_for(ctx.db, cluster.id)
+    driver = open_driver(url, credentials, options)
+    try:
+        check_features(driver, f"Node {node.name} ({url})")
+    except DriverError as exc:
+        raise _refusal(exc, f"host {node.name}", url) from None
+    finally:
+        driver.close()
+
+
+@api_command(
+    "updateHostPassword", response="success", roles=ADMIN,
+    description="Changes the account clusterstack uses for a host's failover cluster (give hostid or clusterid); "
+    "the new account is checked against the cluster before it is stored",
+    params=[
+        Param("hostid", "uuid", description="a host of the cluster"),
+        Param("clusterid", "uuid", description="the cluster"),
+        Param("username", required=True, length=255, description="the account (DOMAIN\\user)"),
+        Param("password", required=True, length=255, description="its password (stored encrypted, never shown)"),
+        Param("update_passwd_on_host", "boolean",
+              description="change the password on the host itself: not done by clusterstack (refused when true)"),
+    ],
+)
+def update_host_password(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    if ("hostid" in p) == ("clusterid" in p):
+        raise param_error("Give exactly one of hostid and clusterid")
+    if p.get("update_passwd_on_host"):
+        raise param_error("update_passwd_on_host=true is not supported: change the password on Windows (or in "
+                          "Active Directory) first, then give it here")
+    if "hostid" in p:
+        host = find_by_uuid(ctx.db, Host, p["hostid"], "host", "hostid")
+        cluster = host.cluster
+    else:
+        cluster = find_by_uuid(ctx.db, Cluster, p["clusterid"], "cluster", "clusterid")
+    if not cluster.failover_address:
+        raise param_error(f"Cluster {cluster.name} is not linked to a failover cluster")
+    credentials = _credentials(p, cluster.failover_address, f"Cluster {cluster.name}")
+    if credentials is None:
+        raise param_error("Invalid parameter username: must not be empty")
+    driver = open_driver(cluster.failover_address, credentials,
+                         cluster_credentials.options_for(ctx.db, cluster.id))
+    try:
+        driver.report()
+    except DriverError as exc:
+        raise _refusal(exc, f"the new account for cluster {cluster.name}", cluster.failover_address) from None
+    finally:
+        driver.close()
+    cluster_credentials.store_credentials(ctx.server, cluster, credentials)
+    events.record_event(ctx.db, "HOST.UPDATE", f"Changed the account used for cluster {cluster.name} to "
+                        f"{credentials.username}", ctx.actor, resource_type="Cluster", resource_uuid=cluster.uuid,
+                        resource_name=cluster.name)
+    ctx.db.flush()
+    follower_service(ctx.server).links.forget(cluster.failover_address)
+    wake(ctx.server, cluster.id)
+    return {"success": True}
 
 
 def _csv_check(ctx: CallContext, cluster: Cluster, path: str) -> VolumeFacts | None:

@@ -90,6 +90,9 @@ class Cluster(Entity, Base):
     failover_name: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     # the cluster's quorum as last reported (issue 5 keeps it current)
     quorate: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the account the driver connects as; the password encrypted with the server's secret.key, never rendered
+    username: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    password_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     zone: Mapped[Zone] = relationship(lazy="joined")
     pod: Mapped[Pod] = relationship(lazy="joined")

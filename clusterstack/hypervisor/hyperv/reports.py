@@ -1,0 +1,117 @@
+"""Typed reports from the objects the FailoverClusters and Hyper-V cmdlets answer (docs/hyperv-cmdlets.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from clusterstack.hypervisor.base import DiskReport, NodeReport, RoleReport, VhdReport
+from clusterstack.hypervisor.hyperv.objects import enum_name, flags, number, prop, text
+
+MB = 1024 * 1024
+VIRTUAL_MACHINE_GROUP = "VirtualMachine"
+
+
+def node_state(obj: Any) -> str:
+    """Up, Down, Paused, Joining, Isolated or Quarantined: a node's State, refined by its StatusInformation."""
+    info = flags(prop(obj, "StatusInformation"))
+    if "Quarantined" in info:
+        return "Quarantined"
+    if "Isolated" in info:
+        return "Isolated"
+    return enum_name(prop(obj, "State"))
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What Get-VMHost and Get-VMHostNumaNode say of a node's processors and memory."""
+
+    cpus: int = 0
+    memory_mb: int = 0
+    free_mb: int = 0
+
+
+def host_facts(hosts: list[Any], numa_nodes: list[Any]) -> dict[str, HostFacts]:
+    free: dict[str, int] = {}
+    for numa in numa_nodes:
+        key = text(prop(numa, "ComputerName")).lower()
+        free[key] = free.get(key, 0) + number(prop(numa, "MemoryAvailable"))
+    facts = {}
+    for host in hosts:
+        key = text(prop(host, "ComputerName")).lower()
+        memory_mb = number(prop(host, "MemoryCapacity")) // MB
+        facts[key] = HostFacts(number(prop(host, "LogicalProcessorCount")), memory_mb, free.get(key, memory_mb))
+    return facts
+
+
+def node_report(obj: Any, facts: HostFacts | None, address: str | None) -> NodeReport:
+    facts = facts or HostFacts()
+    return NodeReport(
+        name=text(prop(obj, "Name")),
+        state=node_state(obj),
+        assigned_vote=number(prop(obj, "NodeWeight")),
+        current_vote=number(prop(obj, "DynamicWeight")),
+        memory_mb=facts.memory_mb,
+        memory_used_mb=max(0, facts.memory_mb - facts.free_mb),
+        cpus=facts.cpus,
+        address=address,
+        drain_status=enum_name(prop(obj, "DrainStatus"), "NotInitiated"),
+    )
+
+
+def is_vm_group(obj: Any) -> bool:
+    return enum_name(prop(obj, "GroupType")) == VIRTUAL_MACHINE_GROUP
+
+
+@dataclass(frozen=True)
+class VmFacts:
+    state: str  # the role's VM state: Running, Off, Saved, Paused, Starting, Stopping, Migrating
+    memory_mb: int
+    cpus: int
+
+
+def vm_facts(obj: Any) -> VmFacts:
+    state = enum_name(prop(obj, "State"), "Off")
+    status = text(prop(obj, "Status"))
+    if state == "Running" and status.startswith("Migrating"):
+        state = "Migrating"
+    elif state == "Running" and status.startswith("Unmonitored"):
+        state = "Unmonitored"
+    memory = number(prop(obj, "MemoryStartup")) // MB
+    return VmFacts(state, memory, number(prop(obj, "ProcessorCount")))
+
+
+def role_report(group: Any, vm: VmFacts | None, vhds: tuple[VhdReport, ...]) -> RoleReport:
+    name = text(prop(group, "Name"))
+    owner = text(prop(group, "OwnerNode")) or None
+    return RoleReport(
+        name=name,
+        state=enum_name(prop(group, "State"), "Offline"),
+        vm_state=vm.state if vm is not None else "Off",
+        owner_node=owner,
+        priority=number(prop(group, "Priority")),
+        memory_mb=vm.memory_mb if vm is not None else 0,
+        cpus=vm.cpus if vm is not None else 0,
+        vhds=vhds,
+    )
+
+
+def csv_report(volume: Any, partition: Any | None) -> DiskReport:
+    return DiskReport(
+        name=text(prop(volume, "Name")),
+        state=enum_name(prop(volume, "State"), "Offline"),
+        assigned_to="Cluster Shared Volume",
+        owner_node=text(prop(volume, "OwnerNode")) or None,
+        disk_number=number(prop(volume, "DiskNumber")),
+        capacity_bytes=number(prop(partition, "Size")) if partition is not None else 0,
+        free_bytes=number(prop(partition, "FreeSpace")) if partition is not None else 0,
+        path=text(prop(partition, "FriendlyVolumeName")) or None if partition is not None else None,
+    )
+
+
+def disk_of_path(disks: tuple[DiskReport, ...], path: str) -> str | None:
+    lowered = path.lower()
+    for disk in disks:
+        if disk.path and lowered.startswith(disk.path.rstrip("\\").lower() + "\\"):
+            return disk.name
+    return None
