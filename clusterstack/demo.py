@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,10 @@ import httpx
 
 SIM_PORT = 8081
 API_PORT = 8080
+WINRM_PREFIX = "127.81.0"  # the demo cluster's network: CI1 at 127.81.0.10, its nodes at .11 and .12
+WINRM_PORT = 5986
+SIM_USERNAME = "CLUSTERSTACK\\Administrator"  # the simulator's default account (simulator/winrm/accounts.py)
+SIM_PASSWORD = "Password1!"
 TEMPLATE_NAME = "Windows Server 2016 (VHD)"
 
 log = logging.getLogger("clusterstack.demo")
@@ -80,8 +85,31 @@ def _windows_os_type(api: ApiClient) -> str:
     return str(types[0]["id"])
 
 
-def set_up_seed_cloud(api: ApiClient, sim_url: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class ClusterTarget:
+    """How addCluster reaches the failover cluster: its address and, over WinRM, an account and the CA that
+    signed its certificate (set as hyperv.winrm.ca.file)."""
+
+    url: str
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None
+
+    @classmethod
+    def of_simulator(cls, addresses: dict[str, Any] | None, json_url: str) -> ClusterTarget:
+        """The simulator's WinRM cluster address when it answers WinRM, else its JSON API."""
+        if not addresses:
+            return cls(json_url)
+        return cls(addresses["cluster"], SIM_USERNAME, SIM_PASSWORD, addresses["ca_file"])
+
+
+def set_up_seed_cloud(api: ApiClient, target: str | ClusterTarget) -> dict[str, str]:
     """Create, through the API, whatever of the seed's cloud does not exist yet; answer the ids."""
+    if isinstance(target, str):
+        target = ClusterTarget(target)
+    account = {"username": target.username, "password": target.password} if target.username else {}
+    if target.ca_file:
+        api("updateConfiguration", name="hyperv.winrm.ca.file", value=target.ca_file)
     zone = api.first("listZones", "zone", name="HVCluster") or api(
         "createZone", name="HVCluster", networktype="Advanced", dns1="8.8.8.8", internaldns1="10.102.192.1",
     )["zone"]
@@ -93,7 +121,7 @@ def set_up_seed_cloud(api: ApiClient, sim_url: str) -> dict[str, str]:
     )["pod"]
     cluster = api.first("listClusters", "cluster", name="CI1", zoneid=zone["id"]) or api(
         "addCluster", clustername="CI1", clustertype="CloudManaged", hypervisor="Hyper-V", zoneid=zone["id"],
-        podid=pod["id"], url=sim_url,
+        podid=pod["id"], url=target.url, **account,
     )["cluster"][0]
     hosts = {h["name"] for h in api("listHosts", clusterid=cluster["id"]).get("host", [])}
     for node in ("HYPERVCLLOUD13", "HYPERVCLLOUD17"):
@@ -136,7 +164,10 @@ def _wait_started(server: Any, thread: threading.Thread, what: str, timeout: flo
 @click.option("--sim-port", default=SIM_PORT, show_default=True, type=int,
               help="Simulator port (its nodes answer on the next ports).")
 @click.option("--speed", default=1.0, show_default=True, type=float, help="Simulated seconds per wall second.")
-def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: float) -> None:
+@click.option("--driver", type=click.Choice(["http", "winrm"]), default="http", show_default=True,
+              help="How the management server reaches the simulated cluster: its JSON API (http), or PowerShell "
+              f"remoting like a real Windows cluster (winrm: the nodes answer WinRM on {WINRM_PREFIX}.x:{WINRM_PORT}).")
+def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: float, driver: str) -> None:
     """Simulator + management server on the embedded defaults, with the seed's cloud set up."""
     import uvicorn
 
@@ -152,8 +183,13 @@ def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: floa
     directory = (data_dir or default_data_dir() / "demo").expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     sim_url = f"http://{host}:{sim_port}"
+    winrm = None
+    if driver == "winrm":
+        from clusterstack.simulator.winrm.endpoints import WinRMConfig
+
+        winrm = WinRMConfig(prefix=WINRM_PREFIX, https_port=WINRM_PORT, directory=directory / "winrm-tls")
     simulated = SimulatedCluster(load_topology(seed_topology()), host=host, port=sim_port, speed=speed,
-                                 state_file=directory / "simulator-state.pickle")
+                                 state_file=directory / "simulator-state.pickle", winrm=winrm)
     sim_server = uvicorn.Server(uvicorn.Config(create_sim_app(simulated), host=host, port=sim_port,
                                                log_level="warning"))
     sim_thread = threading.Thread(target=sim_server.run, name="simulator", daemon=True)
@@ -168,7 +204,8 @@ def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: floa
         try:
             _wait_started(api_server, api_thread, f"the management server on http://{host}:{port}")
             key, secret = create_admin_keys(state)
-            ids = set_up_seed_cloud(ApiClient(f"http://{host}:{port}/client/api", key, secret), sim_url)
+            target = ClusterTarget.of_simulator(simulated.winrm_addresses(), sim_url)
+            ids = set_up_seed_cloud(ApiClient(f"http://{host}:{port}/client/api", key, secret), target)
         except Exception as exc:
             log.exception("demo set-up failed")
             click.echo(f"demo set-up failed: {exc}", err=True)

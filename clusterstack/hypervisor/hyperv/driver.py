@@ -185,9 +185,11 @@ class HyperVDriver(FailoverClusterDriver):
         quorum_report = QuorumReport(state="Up", model=text(prop(quorum, "QuorumType"), "NodeMajority"),
                                      votes=member_votes + (witness_vote if witness_online else 0),
                                      votes_needed=total // 2 + 1)
+        last = self._last
         roles = tuple(sorted((reports.role_report(g, vms.get(text(prop(g, "Name"))),
-                                                  vhds.get(text(prop(g, "Name")), ())) for g in groups),
-                             key=lambda r: r.name))
+                                                  vhds.get(text(prop(g, "Name")), ()),
+                                                  last.role(text(prop(g, "Name"))) if last is not None else None)
+                              for g in groups), key=lambda r: r.name))
         report = ClusterReport(name=text(prop(cluster, "Name")), quorum=quorum_report, nodes=node_reports,
                                roles=roles, disks=disks, cursor=self._note_change(node_reports, roles))
         self._last = report
@@ -281,7 +283,7 @@ class HyperVDriver(FailoverClusterDriver):
             found = _of_hyperv(out.objects, "VirtualMachine")
             vm = reports.vm_facts(found[0]) if found else None
             vhds = self._vhds(_of_hyperv(out.objects, "HardDiskDrive"), self._disks()).get(name, ())
-        return reports.role_report(group, vm, vhds)
+        return reports.role_report(group, vm, vhds, self._last.role(name) if self._last is not None else None)
 
     def node(self, name: str) -> NodeReport | None:
         try:

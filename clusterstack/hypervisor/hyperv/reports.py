@@ -81,13 +81,25 @@ def vm_facts(obj: Any) -> VmFacts:
     return VmFacts(state, memory, number(prop(obj, "ProcessorCount")))
 
 
-def role_report(group: Any, vm: VmFacts | None, vhds: tuple[VhdReport, ...]) -> RoleReport:
+# A VM's state as the cluster implies it when its node does not answer Hyper-V (a node that just crashed, before
+# the cluster noticed): the group's state is the cluster's last word on it.
+VM_STATE_OF_GROUP = {"Online": "Running", "PartialOnline": "Running", "Pending": "Starting"}
+
+
+def role_report(group: Any, vm: VmFacts | None, vhds: tuple[VhdReport, ...],
+                last: RoleReport | None = None) -> RoleReport:
+    """A role from its group and its VM; without the VM (its node does not answer) the group's state says what
+    the VM is, and the last report what it had."""
     name = text(prop(group, "Name"))
     owner = text(prop(group, "OwnerNode")) or None
+    state = enum_name(prop(group, "State"), "Offline")
+    if vm is None and last is not None and last.owner_node == owner:
+        vm = VmFacts(VM_STATE_OF_GROUP.get(state, "Off"), last.memory_mb, last.cpus)
+        vhds = vhds or last.vhds
     return RoleReport(
         name=name,
-        state=enum_name(prop(group, "State"), "Offline"),
-        vm_state=vm.state if vm is not None else "Off",
+        state=state,
+        vm_state=vm.state if vm is not None else VM_STATE_OF_GROUP.get(state, "Off"),
         owner_node=owner,
         priority=number(prop(group, "Priority")),
         memory_mb=vm.memory_mb if vm is not None else 0,

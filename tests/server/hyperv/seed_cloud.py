@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from clusterstack.demo import ApiClient, set_up_seed_cloud
+from clusterstack.demo import ApiClient, ClusterTarget, set_up_seed_cloud
 
 
 def wait_until(predicate: Any, timeout: float = 60.0) -> None:
@@ -17,10 +17,15 @@ def wait_until(predicate: Any, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def cluster_target(simulator: Any) -> ClusterTarget:
+    """How addCluster reaches the simulated cluster: WinRM when it answers WinRM, else its JSON API."""
+    return ClusterTarget.of_simulator(simulator.sim.winrm_addresses(), simulator.url)
+
+
 def build_seed(live_server: Any, simulator: Any) -> dict[str, Any]:
     """Zone HVCluster, pod P1, cluster CI1 with both hosts Up, PS1, the offerings and the template, and a cs client."""
     key, secret = live_server.admin_keys()
-    ids = set_up_seed_cloud(ApiClient(live_server.endpoint, key, secret), simulator.url)
+    ids = set_up_seed_cloud(ApiClient(live_server.endpoint, key, secret), cluster_target(simulator))
     client = live_server.cs()
     offerings = {o["name"]: o["id"] for o in client.listServiceOfferings()["serviceoffering"]}
     hosts = {h["name"]: h["id"] for h in client.listHosts()["host"]}

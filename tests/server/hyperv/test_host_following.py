@@ -11,14 +11,14 @@ from clusterstack.demo import ApiClient, set_up_seed_cloud
 from clusterstack.hypervisor.base import VmSpec
 from clusterstack.hypervisor.simulator import SimulatorDriver
 
-from .seed_cloud import wait_until
+from .seed_cloud import cluster_target, wait_until
 
 
 @pytest.fixture
 def cloud(live_server: Any, simulator: Any) -> tuple[ApiClient, Any, dict[str, str]]:
     key, secret = live_server.admin_keys()
     api = ApiClient(live_server.endpoint, key, secret)
-    ids = set_up_seed_cloud(api, simulator.url)
+    ids = set_up_seed_cloud(api, cluster_target(simulator))
     return api, simulator, ids
 
 
