@@ -61,6 +61,9 @@ def test_the_report_is_the_cluster(under_test: DriverUnderTest) -> None:
     disk = report.csv(CSV)
     assert disk is not None and disk.name == "ClusterDisk1" and disk.state == "Online"
     assert disk.capacity_bytes >= disk.free_bytes > 0 and disk.owner_node in ("HYPERVCLLOUD13", "HYPERVCLLOUD17")
+    assert (disk.disk_number, disk.assigned_to, disk.redirected_nodes) == (1, "Cluster Shared Volume", ())
+    witness = next(d for d in report.disks if d.assigned_to == "Disk Witness in Quorum")
+    assert (witness.name, witness.disk_number, witness.path) == ("ClusterDisk2", 2, None)
     assert under_test.driver.node("HYPERVCLLOUD17").state == "Up"
     assert under_test.driver.node("HYPERVCLLOUD99") is None
     assert under_test.driver.features() == {"Failover-Clustering": True, "Hyper-V": True}
@@ -221,3 +224,11 @@ def test_names_are_data(under_test: DriverUnderTest) -> None:
     driver.remove_vm(hostile)
     assert driver.report().roles == ()
     assert [n.state for n in driver.report().nodes] == ["Up", "Up"]
+
+
+def test_redirected_access_to_a_csv(under_test: DriverUnderTest) -> None:
+    under_test.sim.fault("storage-path-lost", node="HYPERVCLLOUD17", disk="ClusterDisk1")
+    disk = eventually(lambda: under_test.driver.report().csv(CSV), lambda d: d is not None and d.redirected_nodes)
+    assert disk.redirected_nodes == ("HYPERVCLLOUD17",)
+    under_test.sim.fault("storage-path-restored", node="HYPERVCLLOUD17", disk="ClusterDisk1")
+    eventually(lambda: under_test.driver.report().csv(CSV), lambda d: d is not None and not d.redirected_nodes)

@@ -161,6 +161,16 @@ class HyperVDriver(FailoverClusterDriver):
         second = [Cmdlet.of("Get-VM", ComputerName=reachable), Cmdlet.of("Get-VMHost", ComputerName=reachable),
                   Cmdlet.of("Get-VMHostNumaNode", ComputerName=reachable)]
         second += [_partition_of(text(prop(v, "Name"))) for v in volumes]
+        if volumes:
+            second.append(Cmdlet.of("Get-ClusterSharedVolumeState"))
+        # disk numbers: each disk's GPT GUID (a private property of its resource) against the storage's disks
+        second += [(Cmdlet.of("Get-ClusterSharedVolume", Name=text(prop(v, "Name"))),
+                    Cmdlet.of("Get-ClusterParameter", Name=["DiskIdGuid"])) for v in volumes]
+        if witness:
+            second.append((Cmdlet.of("Get-ClusterResource", Name=witness),
+                           Cmdlet.of("Get-ClusterParameter", Name=["DiskIdGuid"])))
+        if volumes or witness:
+            second.append(Cmdlet.of("Get-Disk"))
         if witness:
             second.append(Cmdlet.of("Get-ClusterResource", Name=witness))
         owned = [(text(prop(g, "Name")), text(prop(g, "OwnerNode"))) for g in groups]
@@ -170,11 +180,16 @@ class HyperVDriver(FailoverClusterDriver):
         vms = {text(prop(v, "Name")): reports.vm_facts(v) for v in _of_hyperv(out.objects, "VirtualMachine")}
         facts = reports.host_facts(_of_hyperv(out.objects, "Host"), _of_hyperv(out.objects, "VMHostNumaNode"))
         partitions = [p for p in out.objects if prop(p, "FriendlyVolumeName") is not None]  # in the CSVs' order
-        witness_online = any(enum_name(prop(r, "State")) == "Online"
-                             for r in _of_type(out.objects, "ClusterResource"))
+        witness_resources = _of_type(out.objects, "ClusterResource")
+        witness_online = any(enum_name(prop(r, "State")) == "Online" for r in witness_resources)
         drives = _of_hyperv(out.objects, "HardDiskDrive")
-        disks = tuple(reports.csv_report(v, p) for v, p in zip(volumes, partitions + [None] * len(volumes),
-                                                                strict=False))
+        redirected = reports.redirected_nodes(_of_type(out.objects, "ClusterSharedVolumeStateInfo"))
+        numbers = reports.disk_numbers(_of_type(out.objects, "ClusterParameter"), _of_cim(out.objects, "MSFT_Disk"))
+        disks = tuple(reports.csv_report(v, p, redirected.get(text(prop(v, "Name")), ()),
+                                         numbers.get(text(prop(v, "Name")), 0))
+                      for v, p in zip(volumes, partitions + [None] * len(volumes), strict=False))
+        disks += tuple(reports.witness_report(r, numbers.get(text(prop(r, "Name")), 0)) for r in witness_resources
+                       if text(prop(r, "ResourceType")) == "Physical Disk")
         vhds = self._vhds(drives, disks)
 
         node_reports = tuple(reports.node_report(n, facts.get(text(prop(n, "Name")).lower()),
@@ -608,6 +623,12 @@ def _of_hyperv(objects: Iterable[Any], kind: str) -> list[Any]:
     modules = ("Microsoft.HyperV.", "Microsoft.Vhd.")
     return [o for o in objects
             if any(t.removeprefix("Deserialized.").startswith(modules) and t.endswith(wanted) for t in type_names(o))]
+
+
+def _of_cim(objects: Iterable[Any], cim_class: str) -> list[Any]:
+    wanted = f"/{cim_class}"
+    return [o for o in objects if any(t.startswith("Microsoft.Management.Infrastructure.CimInstance#")
+                                      and t.endswith(wanted) for t in type_names(o))]
 
 
 def _partition_of(volume: str) -> tuple[Cmdlet, ...]:

@@ -108,16 +108,54 @@ def role_report(group: Any, vm: VmFacts | None, vhds: tuple[VhdReport, ...],
     )
 
 
-def csv_report(volume: Any, partition: Any | None) -> DiskReport:
+def redirected_nodes(states: list[Any]) -> dict[str, tuple[str, ...]]:
+    """CSV name -> the nodes whose access to it is redirected (Get-ClusterSharedVolumeState: StateInfo
+    FileSystemRedirected or BlockRedirected rather than Direct)."""
+    out: dict[str, list[str]] = {}
+    for state in states:
+        if enum_name(prop(state, "StateInfo"), "Direct").endswith("Redirected"):
+            out.setdefault(text(prop(state, "Name")), []).append(text(prop(state, "Node")))
+    return {name: tuple(sorted(nodes)) for name, nodes in out.items()}
+
+
+def disk_numbers(parameters: list[Any], disks: list[Any]) -> dict[str, int]:
+    """Cluster disk name -> the disk's number: its DiskIdGuid (Get-ClusterParameter) is a Get-Disk Guid."""
+    number_of = {text(prop(d, "Guid")).strip("{}").lower(): number(prop(d, "Number")) for d in disks}
+    out = {}
+    for parameter in parameters:
+        if text(prop(parameter, "Name")) == "DiskIdGuid":
+            guid = text(prop(parameter, "Value")).strip("{}").lower()
+            if guid in number_of:
+                out[text(prop(parameter, "ClusterObject"))] = number_of[guid]
+    return out
+
+
+def witness_report(resource: Any, disk_number: int = 0) -> DiskReport:
+    """The disk witness: a Physical Disk resource of the core cluster group (its size is the storage's business,
+    not the cluster's, and is not read)."""
+    return DiskReport(
+        name=text(prop(resource, "Name")),
+        state=enum_name(prop(resource, "State"), "Offline"),
+        assigned_to="Disk Witness in Quorum",
+        owner_node=text(prop(resource, "OwnerNode")) or None,
+        disk_number=disk_number,
+        capacity_bytes=0,
+        free_bytes=0,
+    )
+
+
+def csv_report(volume: Any, partition: Any | None, redirected: tuple[str, ...] = (),
+               disk_number: int = 0) -> DiskReport:
     return DiskReport(
         name=text(prop(volume, "Name")),
         state=enum_name(prop(volume, "State"), "Offline"),
         assigned_to="Cluster Shared Volume",
         owner_node=text(prop(volume, "OwnerNode")) or None,
-        disk_number=number(prop(volume, "DiskNumber")),
+        disk_number=disk_number,
         capacity_bytes=number(prop(partition, "Size")) if partition is not None else 0,
         free_bytes=number(prop(partition, "FreeSpace")) if partition is not None else 0,
         path=text(prop(partition, "FriendlyVolumeName")) or None if partition is not None else None,
+        redirected_nodes=redirected,
     )
 
 

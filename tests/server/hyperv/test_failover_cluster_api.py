@@ -13,7 +13,7 @@ from sqlalchemy import select
 from clusterstack.hypervisor.base import VmSpec
 from clusterstack.hypervisor.simulator import SimulatorDriver
 
-from .seed_cloud import build_seed, wait_until
+from .seed_cloud import build_seed, cluster_target, wait_until
 
 N13, N17 = "HYPERVCLLOUD13", "HYPERVCLLOUD17"
 
@@ -60,7 +60,7 @@ def test_the_cluster_its_nodes_and_its_disks(seed: dict[str, Any]) -> None:
     [summary] = answer["failovercluster"]
     assert summary == client.listFailoverClusters(clusterid=seed["cluster"])["failovercluster"][0]
     assert (summary["clusterid"], summary["clustername"], summary["name"]) == (seed["cluster"], "CI1", "CI1")
-    assert summary["address"] == seed["sim"].url and summary["state"] == "Reachable"
+    assert summary["address"] == cluster_target(seed["sim"]).url and summary["state"] == "Reachable"
     assert (summary["quorumstate"], summary["quorummodel"], summary["witness"]) == \
         ("Up", "Node and Disk Majority", "ClusterDisk2")
     assert summary["votesneeded"] <= summary["votes"]

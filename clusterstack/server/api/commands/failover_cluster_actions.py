@@ -58,16 +58,23 @@ def _node_event(ctx: CallContext, host: Host | None, event_type: str, text: str,
     events.record_event(ctx.db, event_type, text, ctx.actor, **where, **extra)
 
 
-def _wait_for_node(ctx: CallContext, cluster: Cluster, name: str, done: Any, what: str) -> NodeReport:
+def _wait_for_node(ctx: CallContext, cluster: Cluster, name: str, done: Any, what: str,
+                   roles_too: bool = False) -> NodeReport:
+    """Follow a node (the driver's cheap one-node read) until `done(node, roles)`; the roles are read only when
+    `roles_too` says the condition needs them."""
     driver = driver_for(ctx.server, cluster)
     deadline = time.monotonic() + float(get_setting(ctx.db, DRAIN_TIMEOUT))
     while True:
         try:
-            report = driver.report()
+            found = driver.node(name)
+            roles = driver.report().roles if roles_too else ()
         except DriverError as exc:
             raise as_api_error(exc, cluster) from None
-        node = _node(report, name)
-        if done(node, report):
+        if found is None:
+            raise param_error(f"Invalid parameter name value={name}: {name} is no longer a node of failover "
+                              f"cluster {cluster.failover_name}")
+        node = found
+        if done(node, roles):
             return node
         if node.drain_status == "Failed":
             raise param_error(f"The failover cluster could not drain node {node.name}: a role found no node with "
@@ -225,8 +232,8 @@ def resume_failover_cluster_node(ctx: CallContext, p: dict[str, Any]) -> dict[st
             raise as_api_error(exc, cluster) from None
     node = _wait_for_node(
         ctx, cluster, node.name,
-        lambda n, r: n.state != "Paused" and not (failback and any(x.vm_state == "Migrating" for x in r.roles)),
-        "resume")
+        lambda n, roles: n.state != "Paused" and not (failback and any(x.vm_state == "Migrating" for x in roles)),
+        "resume", roles_too=failback)
     host = hosts_by_node(ctx, cluster).get(node.name.lower())
     if host is not None and host.resource_state in MAINTENANCE_STATES:
         host.resource_state = "Enabled"

@@ -74,7 +74,12 @@ def prepare_host_for_maintenance(ctx: CallContext, p: dict[str, Any]) -> dict[st
             raise as_api_error(exc, cluster) from None
         deadline = time.monotonic() + float(get_setting(ctx.db, DRAIN_TIMEOUT))
         while True:
-            node = driver.report().node(host.node_name)
+            try:
+                node = driver.node(host.node_name)  # one node, not the whole cluster, each time round
+            except DriverError as exc:
+                host.resource_state = "ErrorInMaintenance"
+                ctx.db.commit()
+                raise as_api_error(exc, cluster) from None
             if node is not None and node.drain_status == "Failed":
                 host.resource_state = "ErrorInMaintenance"
                 ctx.db.commit()

@@ -353,6 +353,59 @@ async def get_cluster_shared_volume(call: Call) -> None:
         call.emit(csv_object(sim, name, call.session.node, cluster))
 
 
+@fc("Get-ClusterSharedVolumeState", Param("Name", "str[]", position=0), Param("Node", "str[]"),
+    Param("InputObject", "object", pipeline=True), Param("Cluster", "str"))
+async def get_cluster_shared_volume_state(call: Call) -> None:
+    """Each running member's access to each CSV: Direct, or FileSystemRedirected when it lost its own path."""
+    sim = call.sim
+    names = {n.lower() for n in call.get("Name") or []}
+    wanted_nodes = {n.lower() for n in call.get("Node") or []}
+    for disk in sim.cluster.disks.values():
+        if not disk.csv_path or (names and disk.name.lower() not in names):
+            continue
+        for node in sorted(sim.cluster.nodes.values(), key=lambda n: n.index):
+            if wanted_nodes and node.name.lower() not in wanted_nodes:
+                continue
+            if not (node.alive and node.member):
+                state = objects.CsvStateInfo.Unavailable
+            elif node.name in disk.redirected:
+                state = objects.CsvStateInfo.FileSystemRedirected
+            else:
+                state = objects.CsvStateInfo.Direct
+            reason = ("StorageSpaceNotAttached" if state == objects.CsvStateInfo.FileSystemRedirected
+                      else "NotFileSystemRedirected")
+            call.emit(build(objects.ClusterSharedVolumeStateInfo, disk.name, Name=disk.name, Node=node.name,
+                            StateInfo=state, VolumeFriendlyName=disk.csv_path,
+                            VolumeName=f"\\\\?\\Volume{{{stable_guid('volume', disk.name).lower()}}}\\",
+                            FileSystemRedirectedIOReason=reason,
+                            BlockRedirectedIOReason="NotBlockRedirected"))
+
+
+def disk_guid(disk: str) -> str:
+    """A cluster disk's GPT disk GUID, as its DiskIdGuid parameter and Get-Disk's Guid give it."""
+    return "{" + stable_guid("disk", disk) + "}"
+
+
+@fc("Get-ClusterParameter", Param("Name", "str[]", position=0), Param("InputObject", "object", pipeline=True),
+    Param("Cluster", "str"))
+async def get_cluster_parameter(call: Call) -> None:
+    """The private properties of piped Physical Disk resources and CSVs (the ones a disk has in WSFC)."""
+    sim = call.sim
+    wanted = {n.lower() for n in call.get("Name") or []}
+    for obj in call.input:
+        name = str(getattr(obj, "Name", "")) if is_object(obj) else objects.to_string(obj)
+        disk = sim.cluster.disks.get(name)
+        if disk is None:
+            raise call.fail(_not_found(call, "resource", name))
+        values = [("DiskIdType", u32(1)), ("DiskSignature", u32(0)), ("DiskIdGuid", disk_guid(disk.name)),
+                  ("DiskRunChkDsk", u32(0)), ("DiskPath", ""), ("MaintenanceMode", False)]
+        for key, value in values:
+            if not wanted or key.lower() in wanted:
+                call.emit(build(objects.ClusterParameter, None, ClusterObject=obj, Name=key, IsReadOnly=False,
+                                ParameterType="UInt32" if not isinstance(value, str | bool) else
+                                ("String" if isinstance(value, str) else "Boolean"), Value=value))
+
+
 @fc("Get-ClusterNetworkInterface", Param("Name", "str[]", position=0), Param("Node", "str[]"),
     Param("Network", "str[]"), Param("InputObject", "object", pipeline=True), Param("Cluster", "str"))
 async def get_cluster_network_interface(call: Call) -> None:

@@ -22,6 +22,7 @@ from psrpcore.types import (
     PSObject,
     PSType,
     PSUInt,
+    PSUInt16,
     PSUInt64,
     add_note_property,
 )
@@ -109,6 +110,17 @@ class ClusterNetworkInterfaceState(PSEnumBase):
     Up = 3
 
 
+@PSType([f"{FC}.ClusterSharedVolumeStateInfo+StateInfoType"], rehydrate=False)
+class CsvStateInfo(PSEnumBase):
+    """How a node reaches a CSV (Get-ClusterSharedVolumeState's StateInfo)."""
+
+    Unavailable = 0
+    Paused = 1
+    Direct = 2
+    FileSystemRedirected = 3
+    BlockRedirected = 4
+
+
 @PSType([f"{HV}.VMState"], rehydrate=False)
 class VMState(PSEnumBase):
     Other = 1
@@ -177,6 +189,15 @@ ClusterResource = _object_type([f"{FC}.ClusterResource", f"{FC}.ClusterObject"],
     "State", "OwnerNode", "Name", "Description", "PersistentState", "StatusInformation", "Id"])
 ClusterSharedVolume = _object_type([f"{FC}.ClusterSharedVolume", f"{FC}.ClusterObject"], [
     "Cluster", "Name", "OwnerNode", "SharedVolumeInfo", "State", "Id"])
+ClusterParameter = _object_type([f"{FC}.ClusterParameter"], [
+    "ClusterObject", "Name", "IsReadOnly", "ParameterType", "Value"])
+MsftDisk = _object_type(["Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Storage/MSFT_Disk",
+                         "Microsoft.Management.Infrastructure.CimInstance#MSFT_Disk"], [
+    "Number", "FriendlyName", "Guid", "Path", "Size", "AllocatedSize", "PartitionStyle", "IsClustered",
+    "IsOffline", "OperationalStatus", "HealthStatus", "BusType", "NumberOfPartitions"])
+ClusterSharedVolumeStateInfo = _object_type([f"{FC}.ClusterSharedVolumeStateInfo"], [
+    "BlockRedirectedIOReason", "FileSystemRedirectedIOReason", "Name", "Node", "StateInfo", "VolumeFriendlyName",
+    "VolumeName"])
 ClusterSharedVolumeInfo = _object_type([f"{FC}.ClusterSharedVolumeInfo"], [
     "FaultState", "FriendlyVolumeName", "MaintenanceMode", "Partition", "PartitionNumber", "RedirectedAccess",
     "VolumeOffset", "VolumeName"])
@@ -291,6 +312,10 @@ def to_string(value: Any) -> str:
 
 def u32(value: int) -> PSUInt:
     return PSUInt(value)
+
+
+def u16(value: int) -> PSUInt16:
+    return PSUInt16(value)
 
 
 def u64(value: int) -> PSUInt64:

@@ -55,6 +55,26 @@ async def get_windows_feature(call: Call) -> None:
                             EventQuery=None, PostConfigurationNeeded=False, AdditionalInfo=None))
 
 
+# ---- Get-Disk (the Storage module) -----------------------------------------------------------------------------
+
+
+@cmdlet("Get-Disk", "Microsoft.Management.Infrastructure.CimCmdlets.GetDisk", "Storage",
+        Param("Number", "int[]", position=0), Param("FriendlyName", "str[]"), Param("CimSession", "object"))
+async def get_disk(call: Call) -> None:
+    """The cluster's shared disks as every node sees them (shared storage), with their numbers and GUIDs."""
+    numbers = set(call.get("Number") or [])
+    for disk in sorted(call.sim.cluster.disks.values(), key=lambda d: d.number):
+        if numbers and disk.number not in numbers:
+            continue
+        call.emit(build(objects.MsftDisk, str(disk.number), Number=u32(disk.number),
+                        FriendlyName="Msft Virtual Disk", Guid=fcm.disk_guid(disk.name),
+                        Path=f"\\\\?\\mpio#disk&ven_msft&prod_virtual_disk#{disk.number}",
+                        Size=objects.u64(disk.capacity_bytes), AllocatedSize=objects.u64(disk.capacity_bytes),
+                        PartitionStyle=objects.u16(2), IsClustered=True,  # 2: GPT
+                        IsOffline=False, OperationalStatus="Online", HealthStatus="Healthy", BusType="SAS",
+                        NumberOfPartitions=u32(1)))
+
+
 # ---- Remove-Item -----------------------------------------------------------------------------------------------
 
 
