@@ -96,16 +96,17 @@ def check(url: str, username: str, auth: str, ca_file: str | None, pin: str | No
 def _check(console: Console, driver: HyperVDriver, url: str) -> list[str]:
     report = driver.report()
     console.print(f"[green]✓[/green] Connected to {url}: failover cluster [bold]{report.name}[/bold], quorum "
-                  f"{report.quorum.state} ({report.quorum.votes} of {report.quorum.votes_needed} votes needed, "
+                  f"{report.quorum.state} ({report.quorum.votes} votes, {report.quorum.votes_needed} needed, "
                   f"{report.quorum.model})")
     nodes = Table("Name", "Status", "Assigned Vote", "Current Vote", "Address", title="Nodes")
     for node in report.nodes:
         nodes.add_row(node.name, node.state, str(node.assigned_vote), str(node.current_vote), node.address or "")
     console.print(nodes)
-    disks = Table("Name", "Status", "Owner Node", "Path", "Capacity", title="Cluster Shared Volumes")
+    disks = Table("Name", "Status", "Assigned To", "Owner Node", "Disk Number", "Volume", title="Disks")
     for disk in report.disks:
-        disks.add_row(disk.name, disk.state, disk.owner_node or "", disk.path or "",
-                      f"CSVFS {disk.free_bytes / 2**30:.1f} GB free of {disk.capacity_bytes / 2**30:.1f} GB")
+        volume = (f"{disk.path} (CSVFS {disk.free_bytes / 2**30:.1f} GB free of {disk.capacity_bytes / 2**30:.1f} GB)"
+                  if disk.path else "")
+        disks.add_row(disk.name, disk.state, disk.assigned_to, disk.owner_node or "", str(disk.disk_number), volume)
     console.print(disks)
     console.print(f"{len(report.roles)} virtual machine role(s)")
     problems = []
@@ -116,7 +117,7 @@ def _check(console: Console, driver: HyperVDriver, url: str) -> list[str]:
         else:
             problems.append(f"{feature} is not installed: Install-WindowsFeature -Name {feature} "
                             "-IncludeManagementTools")
-    if not report.disks:
+    if not any(d.path for d in report.disks):
         problems.append("The cluster has no Cluster Shared Volume: add one (Add-ClusterSharedVolume) for primary "
                         "storage")
     unreachable = [n.name for n in report.nodes if n.address is None]
