@@ -73,6 +73,7 @@ class SimulatedCluster:
             for node in sorted(self.cluster.nodes.values(), key=lambda n: n.index)
         }
         self._changed = asyncio.Event()
+        self._endpoint_sync = asyncio.Lock()
         self._wake_timer = asyncio.Event()
         self._timer_task: asyncio.Task[None] | None = None
         self._save_task: asyncio.Task[None] | None = None
@@ -179,6 +180,12 @@ class SimulatedCluster:
         await self._sync_endpoints()
 
     async def _sync_endpoints(self) -> None:
+        """One sync at a time: two at once (a change schedules one while `settle` runs another) both saw a node
+        endpoint closed and both bound it, the second failing with 'address already in use'."""
+        async with self._endpoint_sync:
+            await self._sync_endpoints_now()
+
+    async def _sync_endpoints_now(self) -> None:
         for name, endpoint in self.endpoints.items():
             alive = self.cluster.nodes[name].alive
             if alive and not endpoint.listening:
