@@ -232,3 +232,24 @@ def test_redirected_access_to_a_csv(under_test: DriverUnderTest) -> None:
     assert disk.redirected_nodes == ("HYPERVCLLOUD17",)
     under_test.sim.fault("storage-path-restored", node="HYPERVCLLOUD17", disk="ClusterDisk1")
     eventually(lambda: under_test.driver.report().csv(CSV), lambda d: d is not None and not d.redirected_nodes)
+
+
+def test_network_adapters_on_their_switch_and_vlan(under_test: DriverUnderTest) -> None:
+    from clusterstack.hypervisor.base import NicSpec
+
+    spec = VmSpec(name="i-2-14-VM", cpus=1, memory_mb=256, priority=2000, node="HYPERVCLLOUD13", start=False,
+                  nics=(NicSpec("nic0", "00155D010203", "External", 100), NicSpec("nic1", None, "External")))
+    made = under_test.driver.create_vm(spec)
+    assert made.name == "i-2-14-VM"
+    if under_test.kind == "winrm":  # the NICs as Hyper-V has them (the JSON API keeps them as given)
+        from clusterstack.hypervisor.hyperv.commands import Cmdlet
+        from clusterstack.hypervisor.hyperv.objects import prop, text
+
+        adapters = under_test.driver._objects(Cmdlet.of("Get-VMNetworkAdapter", VMName="i-2-14-VM",
+                                                         ComputerName=["HYPERVCLLOUD13"]))
+        assert sorted((text(prop(a, "Name")), text(prop(a, "SwitchName"))) for a in adapters) == [
+            ("nic0", "External"), ("nic1", "External")]
+        assert text(prop(adapters[0], "MacAddress")) in ("00155D010203", text(prop(adapters[1], "MacAddress")))
+    else:
+        nics = under_test.sim.report()["roles"][0]["nics"]
+        assert [n["name"] for n in nics] == ["nic0", "nic1"]

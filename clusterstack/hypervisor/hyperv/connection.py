@@ -36,6 +36,11 @@ from clusterstack.hypervisor.hyperv.errors import driver_error
 log = logging.getLogger("clusterstack.hypervisor.hyperv")
 
 PSRP_INVOCATION_FAILED = 5  # PSInvocationState.Failed
+SHELL_NOT_FOUND = 2150858843  # WS-Management: the shell (runspace pool) is gone on the server
+
+
+class _ShellGone(Exception):
+    """The server no longer has our shell: open a new one and run again."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,18 @@ class Connection:
     # ---- running --------------------------------------------------------------------------------------------
 
     def run(self, pipeline: Pipeline) -> Output:
-        """Run the pipeline; a terminating error raises its DriverError, non-terminating ones are returned."""
+        """Run the pipeline; a terminating error raises its DriverError, non-terminating ones are returned. A
+        session the node no longer knows (its WinRM service or the node itself restarted) is opened anew once."""
+        try:
+            return self._run(pipeline)
+        except _ShellGone:
+            pass
+        try:
+            return self._run(pipeline)
+        except _ShellGone:
+            raise ClusterUnreachable(f"{self.endpoint.url} dropped a new session at once") from None
+
+    def _run(self, pipeline: Pipeline) -> Output:
         with self._lock:
             try:
                 pool = self._open()
@@ -170,6 +186,11 @@ class Connection:
                 objects = ps.invoke()
             except DriverError:
                 raise
+            except WSManFaultError as exc:
+                self._discard()
+                if exc.code == SHELL_NOT_FOUND:
+                    raise _ShellGone() from None
+                raise self._transport_error(exc) from None
             except BaseException as exc:
                 self._discard()
                 raise self._transport_error(exc) from None

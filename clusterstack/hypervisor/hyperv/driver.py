@@ -58,11 +58,29 @@ LEVELS = {1: "Critical", 2: "Error", 3: "Warning", 4: "Information", 5: "Verbose
 MEMBER_STATES = ("Up", "Paused")
 REACHABLE_STATES = ("Up", "Paused", "Joining")
 T = TypeVar("T")
+# What a report reads of each object, and nothing more: a VM or a group carries dozens of properties, and at a
+# thousand roles decoding them was most of a report's cost
+GROUP_FIELDS = ("Name", "OwnerNode", "State", "Priority", "GroupType")
+VM_FIELDS = ("Name", "State", "Status", "ComputerName", "MemoryStartup", "ProcessorCount")
+DRIVE_FIELDS = ("VMName", "Path", "ControllerType", "ControllerNumber", "ControllerLocation")
+VHD_FIELDS = ("Path", "Size")
+
+
+def _select(fields: tuple[str, ...]) -> Cmdlet:
+    return Cmdlet.of("Select-Object", Property=list(fields))
+
+
+GROUPS = (Cmdlet.of("Get-ClusterGroup"), _select(GROUP_FIELDS))
+
+
+def _type_name(name: str) -> str:
+    """A type name without the prefixes remoting and Select-Object add (Deserialized., Selected.)."""
+    return name.removeprefix("Deserialized.").removeprefix("Selected.")
 
 
 def _of_type(objects: Iterable[Any], suffix: str) -> list[Any]:
     wanted = f"PowerShell.{suffix}"
-    return [o for o in objects if any(t.removeprefix("Deserialized.").endswith(wanted) for t in type_names(o))]
+    return [o for o in objects if any(_type_name(t).endswith(wanted) for t in type_names(o))]
 
 
 class HyperVDriver(FailoverClusterDriver):
@@ -144,11 +162,10 @@ class HyperVDriver(FailoverClusterDriver):
             return self._report_without_quorum()
 
     def _report(self) -> ClusterReport:
-        first = self._cluster(Pipeline.each([
-            Cmdlet.of("Get-Cluster"), Cmdlet.of("Get-ClusterQuorum"), Cmdlet.of("Get-ClusterNode"),
-            Cmdlet.of("Get-ClusterGroup"), Cmdlet.of("Get-ClusterSharedVolume"),
-            Cmdlet.of("Get-ClusterNetworkInterface"),
-        ])).objects
+        first = self._cluster(Pipeline((
+            (Cmdlet.of("Get-Cluster"),), (Cmdlet.of("Get-ClusterQuorum"),), (Cmdlet.of("Get-ClusterNode"),), GROUPS,
+            (Cmdlet.of("Get-ClusterSharedVolume"),), (Cmdlet.of("Get-ClusterNetworkInterface"),),
+        ))).objects
         cluster = _one(_of_type(first, "Cluster"), "Get-Cluster")
         quorum = _one(_of_type(first, "ClusterQuorumSettings"), "Get-ClusterQuorum")
         nodes = _of_type(first, "ClusterNode")
@@ -158,7 +175,10 @@ class HyperVDriver(FailoverClusterDriver):
         reachable = [text(prop(n, "Name")) for n in nodes if reports.node_state(n) in REACHABLE_STATES]
         witness = text(prop(quorum, "QuorumResource"))
 
-        second = [Cmdlet.of("Get-VM", ComputerName=reachable), Cmdlet.of("Get-VMHost", ComputerName=reachable),
+        second: list[Cmdlet | tuple[Cmdlet, ...]] = [
+            (Cmdlet.of("Get-VM", ComputerName=reachable), _select(VM_FIELDS)),
+            (Cmdlet.of("Get-VM", ComputerName=reachable), Cmdlet.of("Get-VMHardDiskDrive"), _select(DRIVE_FIELDS)),
+            Cmdlet.of("Get-VMHost", ComputerName=reachable),
                   Cmdlet.of("Get-VMHostNumaNode", ComputerName=reachable)]
         second += [_partition_of(text(prop(v, "Name"))) for v in volumes]
         if volumes:
@@ -173,9 +193,6 @@ class HyperVDriver(FailoverClusterDriver):
             second.append(Cmdlet.of("Get-Disk"))
         if witness:
             second.append(Cmdlet.of("Get-ClusterResource", Name=witness))
-        owned = [(text(prop(g, "Name")), text(prop(g, "OwnerNode"))) for g in groups]
-        second += [Cmdlet.of("Get-VMHardDiskDrive", VMName=name, ComputerName=[owner])
-                   for name, owner in owned if owner in reachable]
         out = self._cluster(Pipeline(tuple((c,) if not isinstance(c, tuple) else c for c in second)))
         vms = {text(prop(v, "Name")): reports.vm_facts(v) for v in _of_hyperv(out.objects, "VirtualMachine")}
         facts = reports.host_facts(_of_hyperv(out.objects, "Host"), _of_hyperv(out.objects, "VMHostNumaNode"))
@@ -214,7 +231,7 @@ class HyperVDriver(FailoverClusterDriver):
         paths = sorted({text(prop(d, "Path")) for d in drives if text(prop(d, "Path"))})
         sizes: dict[str, int] = {}
         if paths:
-            for vhd in self._cluster(Pipeline.of(Cmdlet.of("Get-VHD", Path=paths))).objects:
+            for vhd in self._cluster(Pipeline.of(Cmdlet.of("Get-VHD", Path=paths), _select(VHD_FIELDS))).objects:
                 sizes[text(prop(vhd, "Path")).lower()] = number(prop(vhd, "Size"))
         out: dict[str, list[VhdReport]] = {}
         for drive in drives:
@@ -320,7 +337,7 @@ class HyperVDriver(FailoverClusterDriver):
     def wait_for_change(self, since: int, timeout: float) -> int:
         """The cluster's groups and nodes, asked every poll interval, until they differ from what was seen."""
         def cursor() -> int:
-            out = self._cluster(Pipeline.each([Cmdlet.of("Get-ClusterNode"), Cmdlet.of("Get-ClusterGroup")]))
+            out = self._cluster(Pipeline(((Cmdlet.of("Get-ClusterNode"),), GROUPS)))
             nodes = tuple(sorted((text(prop(n, "Name")), reports.node_state(n),
                                   enum_name(prop(n, "DrainStatus"), "NotInitiated"))
                                  for n in _of_type(out.objects, "ClusterNode")))
@@ -473,6 +490,8 @@ class HyperVDriver(FailoverClusterDriver):
         self._do(Cmdlet.of("Set-VMProcessor", VMName=spec.name, Count=spec.cpus, ComputerName=node))
         for vhd in spec.vhds[1:]:
             self._do(Cmdlet.of("Add-VMHardDiskDrive", VMName=spec.name, Path=vhd.path, ComputerName=node))
+        if spec.nics:  # New-VM gives every VM an unconnected "Network Adapter": the spec's NICs replace it
+            self._do(Cmdlet.of("Remove-VMNetworkAdapter", VMName=spec.name, Name="Network Adapter", ComputerName=node))
         for nic in spec.nics:
             self._do(Cmdlet.of("Add-VMNetworkAdapter", VMName=spec.name, Name=nic.name, SwitchName=nic.switch,
                                StaticMacAddress=nic.mac_address, ComputerName=node))
@@ -622,7 +641,7 @@ def _of_hyperv(objects: Iterable[Any], kind: str) -> list[Any]:
     wanted = f".{kind}"
     modules = ("Microsoft.HyperV.", "Microsoft.Vhd.")
     return [o for o in objects
-            if any(t.removeprefix("Deserialized.").startswith(modules) and t.endswith(wanted) for t in type_names(o))]
+            if any(_type_name(t).startswith(modules) and t.endswith(wanted) for t in type_names(o))]
 
 
 def _of_cim(objects: Iterable[Any], cim_class: str) -> list[Any]:

@@ -111,9 +111,12 @@ class WinRMEndpoints:
         return self.certificate.ca_file
 
     async def sync(self) -> None:
-        """Open the endpoints whose machine runs (the cluster name: while it has quorum), close the others."""
+        """Open the endpoints whose machine runs (the cluster name: while it has quorum and a member's machine runs
+        to host it: the cluster's IP address lives on a node, and goes with its machine at once), close the
+        others."""
         cluster = self.sim.cluster
-        await self._follow(self.cluster, bool(cluster.cluster_up), self.cluster_name)
+        hosted = any(n.alive and n.member for n in cluster.nodes.values())
+        await self._follow(self.cluster, bool(cluster.cluster_up) and hosted, self.cluster_name)
         for name, endpoint in self.nodes.items():
             await self._follow(endpoint, bool(cluster.nodes[name].alive), name)
 

@@ -144,35 +144,38 @@ def _resource(sim: Any, cluster: PSObject, name: str, kind: str, group: str, own
                  StatusInformation=u64(0), Id=stable_guid("resource", name))
 
 
-def resources(sim: Any, cluster: PSObject) -> list[PSObject]:
+def resources(sim: Any, cluster: PSObject, names: set[str] | None = None) -> list[PSObject]:
+    """The cluster's resources in Get-ClusterResource's order; with `names` (lower case) only those are built (a
+    thousand roles make two thousand resources, and building each object is the expensive part)."""
     c = sim.cluster
     core = core_group_owner(sim)
     online = objects.ClusterResourceState.Online
-    out = [_resource(sim, cluster, "Cluster IP Address", "IP Address", CLUSTER_GROUP, core, online, core=True,
-                     network=True),
-           _resource(sim, cluster, "Cluster Name", "Network Name", CLUSTER_GROUP, core, online, core=True,
-                     network=True)]
+    out: list[PSObject] = []
+
+    def add(name: str, *args: Any, **kwargs: Any) -> None:
+        if names is None or name.lower() in names:
+            out.append(_resource(sim, cluster, name, *args, **kwargs))
+
+    add("Cluster IP Address", "IP Address", CLUSTER_GROUP, core, online, core=True, network=True)
+    add("Cluster Name", "Network Name", CLUSTER_GROUP, core, online, core=True, network=True)
     if c.witness_kind == "file-share":
-        out.append(_resource(sim, cluster, "File Share Witness", "File Share Witness", CLUSTER_GROUP, core, online,
-                             core=True))
+        add("File Share Witness", "File Share Witness", CLUSTER_GROUP, core, online, core=True)
     elif c.witness_kind == "cloud":
-        out.append(_resource(sim, cluster, "Cloud Witness", "Cloud Witness", CLUSTER_GROUP, core, online, core=True))
+        add("Cloud Witness", "Cloud Witness", CLUSTER_GROUP, core, online, core=True)
     for disk in c.disks.values():
         if disk.csv_path:
             continue  # a CSV is a cluster shared volume, not a resource of a group
         group = CLUSTER_GROUP if disk.witness else AVAILABLE_STORAGE
-        out.append(_resource(sim, cluster, disk.name, "Physical Disk", group, disk.owner or core,
-                             RESOURCE_STATES.get(disk.state, objects.ClusterResourceState.Unknown),
-                             core=disk.witness, storage=True))
+        add(disk.name, "Physical Disk", group, disk.owner or core,
+            RESOURCE_STATES.get(disk.state, objects.ClusterResourceState.Unknown), core=disk.witness, storage=True)
     for name in sorted(c.roles):
         role = c.roles[name]
         vm_state = {GROUP_ONLINE: objects.ClusterResourceState.Online,
                     GROUP_OFFLINE: objects.ClusterResourceState.Offline,
                     GROUP_FAILED: objects.ClusterResourceState.Failed,
                     GROUP_PENDING: objects.ClusterResourceState.OnlinePending}[role.state]
-        out.append(_resource(sim, cluster, f"Virtual Machine {name}", "Virtual Machine", name, role.owner, vm_state))
-        out.append(_resource(sim, cluster, f"Virtual Machine Configuration {name}", "Virtual Machine Configuration",
-                             name, role.owner, objects.ClusterResourceState.Online))
+        add(f"Virtual Machine {name}", "Virtual Machine", name, role.owner, vm_state)
+        add(f"Virtual Machine Configuration {name}", "Virtual Machine Configuration", name, role.owner, online)
     return out
 
 
@@ -297,7 +300,7 @@ async def get_cluster_quorum(call: Call) -> None:
     if c.witness_kind != "none":
         witness_name = {"file-share": "File Share Witness", "cloud": "Cloud Witness"}.get(
             c.witness_kind, c.witness_disk or "")
-        witness = next((r for r in resources(sim, cluster) if r.Name == witness_name), None)
+        witness = next(iter(resources(sim, cluster, {witness_name.lower()})), None)
     call.emit(build(objects.ClusterQuorumSettings, None, Cluster=cluster, QuorumResource=witness,
                     QuorumType=c.quorum_state()["model"]))
 
@@ -322,8 +325,8 @@ async def get_cluster_group(call: Call) -> None:
     Param("VMId", "str"), Param("Cluster", "str"))
 async def get_cluster_resource(call: Call) -> None:
     sim = call.sim
-    everything = resources(sim, cluster_object(sim))
     if call.has("Name"):
+        everything = resources(sim, cluster_object(sim), {n.lower() for n in call.get("Name")})
         for name in call.get("Name"):
             found = [r for r in everything if str(r.Name).lower() == name.lower()]
             if not found:
@@ -331,7 +334,7 @@ async def get_cluster_resource(call: Call) -> None:
             call.emit(found[0])
         return
     groups = {str(o.Name) for o in call.input if is_object(o) and f"{NS}.ClusterGroup" in o.PSObject.type_names}
-    for resource in everything:
+    for resource in resources(sim, cluster_object(sim)):
         if not groups or str(resource.OwnerGroup) in groups:
             call.emit(resource)
 

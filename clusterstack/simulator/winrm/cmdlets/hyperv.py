@@ -86,6 +86,15 @@ def vms_on(sim: Any, node: str) -> list[str]:
     return sorted(names, key=str.lower)
 
 
+def _is_on(sim: Any, name: str, node: str) -> bool:
+    """Whether VM `name` is on `node` (without listing the node's VMs: a piped thousand asked one by one)."""
+    role = sim.cluster.roles.get(name)
+    if role is not None:
+        return bool(role.owner == node)
+    details = sim.vms.get(name)
+    return details is not None and getattr(details, "node", None) == node
+
+
 def drives_of(sim: Any, name: str) -> list[str]:
     """The VM's hard drive slots in controller order ("" for a slot whose drive was removed)."""
     details = details_of(sim, name)
@@ -122,6 +131,17 @@ def vhd_key(sim: Any, path: str) -> str | None:
             if stored.lower() == lowered:
                 return stored
     return None
+
+
+def vhd_index(sim: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Every VHD path's stored spelling (by its lower case) and the VM using each: one pass for a cmdlet that asks
+    about many paths (Get-VHD -Path of a thousand disks), where a scan per path was quadratic."""
+    keys = {stored.lower(): stored for disk in sim.cluster.disks.values() for stored in disk.vhds}
+    users = {path: name for name, role in sim.cluster.roles.items() for path in role.vhds}
+    for name, details in sim.vms.items():
+        if name not in sim.cluster.roles and getattr(details, "node", None):
+            users.update((path, name) for path in details.drives if path not in users)
+    return keys, users
 
 
 def vhd_user(sim: Any, path: str) -> str | None:
@@ -239,7 +259,8 @@ def _default_path(sim: Any, name: str) -> str:
     return DEFAULT_VM_PATH
 
 
-def vhd_object(sim: Any, path: str, node: str) -> PSObject:
+def vhd_object(sim: Any, path: str, node: str, user: str | None = None) -> PSObject:
+    """A VirtualHardDisk; `user` is the VM using it when the caller knows (vhd_index), else it is looked up."""
     size = vhd_size(sim, path) or 0
     kind, parent = sim.vhd_types.get(path, ("Dynamic", None))
     vhd_type = objects.VhdType[kind]
@@ -250,7 +271,7 @@ def vhd_object(sim: Any, path: str, node: str) -> PSObject:
                  MinimumSize=u64(size), LogicalSectorSize=u32(512), PhysicalSectorSize=u32(4096),
                  BlockSize=u32(0 if vhd_type == objects.VhdType.Fixed else 33554432), ParentPath=parent or "",
                  DiskIdentifier=stable(path.lower(), "vhd"), FragmentationPercentage=u32(0), Alignment=u32(1),
-                 Attached=vhd_user(sim, path) is not None, DiskNumber=None, IsPMEMCompatible=False,
+                 Attached=(user or vhd_user(sim, path)) is not None, DiskNumber=None, IsPMEMCompatible=False,
                  AddressAbstractionType=u32(0), Number=None)
 
 
@@ -315,7 +336,20 @@ def vm_names_from(call: Call, parameter: str) -> list[str] | None:
 
 
 def each_vm(call: Call, parameter: str = "VMName") -> Iterator[tuple[str, str]]:
-    """(vm, node) for each VM named (no wildcards needed) on the target nodes."""
+    """(vm, node) for each VM named (no wildcards needed) on the target nodes; a VM piped in is on the node it
+    names (its ComputerName), as Hyper-V's cmdlets bind a piped VM object."""
+    if call.get(parameter) is None and call.get("ComputerName") is None:
+        piped = [o for o in call.input if is_object(o) and "Microsoft.HyperV.PowerShell.VirtualMachine"
+                 in o.PSObject.type_names]
+        if piped:
+            for vm in piped:
+                node = call.session.node_of(str(vm.ComputerName)) or call.session.node
+                name = str(vm.Name)
+                if _is_on(call.sim, name, node):
+                    yield name, node
+                else:
+                    call.error(not_found_vm(call, name, node))
+            return
     names = vm_names_from(call, parameter) or []
     for node in computers(call):
         yield from ((name, node) for name in matching_vms(call, node, names))
@@ -728,14 +762,15 @@ async def new_vhd(call: Call) -> None:
 async def get_vhd(call: Call) -> None:
     sim = call.sim
     paths = call.get("Path") or []
+    keys, users = vhd_index(sim)
     for node in computers(call):
         for given in paths:
-            path = vhd_key(sim, given)
+            path = keys.get(given.lower())
             if path is None:
                 call.error(call.record("The system cannot find the file specified.", ErrorCategory.ObjectNotFound,
                                        "ObjectNotFound", errors.VHD_EXCEPTION, given))
                 continue
-            call.emit(vhd_object(sim, path, node))
+            call.emit(vhd_object(sim, path, node, users.get(path)))
 
 
 @vhd_cmdlet("Resize-VHD", Param("Path", "str[]", mandatory=True, position=0, aliases=("FullName",)),
