@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from clusterstack.hypervisor.base import (
+    AccessDenied,
+    AuthenticationFailed,
+    CertificateRejected,
     ClusterReport,
     ClusterUnreachable,
     DriverError,
@@ -13,6 +16,7 @@ from clusterstack.hypervisor.base import (
     NodeUnreachable,
     NotEnoughMemory,
     NotFound,
+    OperationTimeout,
     QuorumLost,
 )
 from clusterstack.server.api import errors
@@ -41,7 +45,12 @@ def as_api_error(exc: DriverError, cluster: Cluster | None = None) -> ApiError:
     if isinstance(exc, QuorumLost):
         return errors.unavailable(f"Failover cluster has lost quorum{where}: {exc}. New work on this cluster is "
                                   "refused until quorum is back")
-    if isinstance(exc, ClusterUnreachable | NodeUnreachable):
+    if isinstance(exc, AuthenticationFailed | AccessDenied):
+        return errors.unavailable(f"{text}. The failover cluster refuses clusterstack's account: give a working "
+                                  "one with updateHostPassword")
+    if isinstance(exc, CertificateRejected):
+        return errors.unavailable(f"{text}. Set hyperv.winrm.ca.file or hyperv.winrm.cert.sha256 to trust it")
+    if isinstance(exc, ClusterUnreachable | NodeUnreachable | OperationTimeout):
         return errors.unavailable(text)
     if isinstance(exc, NotFound | InvalidState):
         return errors.param_error(text)
