@@ -246,6 +246,11 @@ class Cluster:
         if not (node.member and node.alive):
             raise InvalidState(f"node {node.name} is {node.state}; only a running member can be resumed")
 
+    def _check_ClearQuarantine(self, e: ev.ClearQuarantine) -> None:
+        node = self._node(e.node)
+        if node.state != NODE_QUARANTINED:
+            raise InvalidState(f"node {node.name} is {node.state}, not Quarantined; there is no quarantine to clear")
+
     def _check_AddRole(self, e: ev.AddRole) -> None:
         self._require_quorum()
         if e.role.name in self.roles:
@@ -532,6 +537,11 @@ class Cluster:
         node = self.nodes[name]
         if node.state != NODE_QUARANTINED or (node.quarantined_until or 0) > self.now:
             return
+        self._end_quarantine(node)
+
+    def _end_quarantine(self, node: Node) -> None:
+        """Out of quarantine (its time is up, or it was cleared): a running machine joins, a dead one is Down."""
+        name = node.name
         node.quarantined_until = None
         node.leaves.clear()
         node.state = NODE_JOINING if node.alive else NODE_DOWN
@@ -954,6 +964,9 @@ class Cluster:
             return
         node.state = NODE_JOINING
         self._timer(self.now + self.profile.join_seconds, "joined", node.name)
+
+    def _on_ClearQuarantine(self, e: ev.ClearQuarantine) -> None:
+        self._end_quarantine(self._node(e.node))
 
     def _on_HeartbeatLost(self, e: ev.HeartbeatLost) -> None:
         a, b = self._node_name(e.a), self._node_name(e.b)

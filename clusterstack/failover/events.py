@@ -27,6 +27,13 @@ class NodeStart:
 
 
 @dataclass(frozen=True)
+class ClearQuarantine:
+    """Start-ClusterNode -ClearQuarantine: the node leaves quarantine now and, if its machine runs, joins."""
+
+    node: str
+
+
+@dataclass(frozen=True)
 class HeartbeatLost:
     a: str
     b: str
