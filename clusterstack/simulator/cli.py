@@ -7,7 +7,7 @@ import os
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -114,20 +114,37 @@ def _sim_url(url: str | None) -> str:
     return (url or os.environ.get("CLUSTERSTACK_SIM_URL") or DEFAULT_SIM_URL).rstrip("/")
 
 
-def _call(url: str | None, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def _fail(message: str) -> NoReturn:
+    """One clear line on stderr and a non-zero exit: the command could not do what it says."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _call(url: str | None, method: str, path: str, body: dict[str, Any] | None = None,
+          expect: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One request to the simulator; anything but the simulator's JSON answer (with the `expect`ed keys) ends the
+    command with one line saying what answered instead."""
     import httpx
 
     base = _sim_url(url)
     try:
         response = httpx.request(method, base + path, json=body, timeout=30)
     except httpx.TransportError as exc:
-        click.echo(f"error: the simulator at {base} does not answer ({exc.__class__.__name__}); start it with "
-                   "`clusterstack sim serve` or point --sim / CLUSTERSTACK_SIM_URL at it", err=True)
-        sys.exit(1)
-    data = response.json() if response.content else {}
-    if response.status_code >= 400:
-        click.echo(f"error: {data.get('message', response.text)}", err=True)
-        sys.exit(1)
+        _fail(f"the simulator at {base} does not answer ({exc.__class__.__name__}); start it with "
+              "`clusterstack sim serve` or point --sim / CLUSTERSTACK_SIM_URL at it")
+    except httpx.InvalidURL as exc:
+        _fail(f"{base} is not a URL the simulator can be reached at ({exc}); give --sim http://HOST:PORT")
+    try:
+        data = response.json() if response.content else {}
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and response.status_code >= 400 and isinstance(data.get("message"), str):
+        _fail(data["message"])
+    if not isinstance(data, dict) or response.status_code >= 400 or any(key not in data for key in expect):
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        _fail(f"{base} is not a clusterstack simulator: {method} {path} answered HTTP {response.status_code} "
+              f"({kind}) instead of the simulator's JSON; point --sim or CLUSTERSTACK_SIM_URL at the simulator "
+              f"(the demo's is {DEFAULT_SIM_URL})")
     return data
 
 
@@ -140,7 +157,7 @@ sim_option = click.option("--sim", "sim_url", default=None, metavar="URL",
 @click.option("--json", "as_json", is_flag=True, help="Print the cluster report as one JSON object.")
 def status(sim_url: str | None, as_json: bool) -> None:
     """Show Roles, Nodes and Disks as Failover Cluster Manager does."""
-    report = _call(sim_url, "GET", "/cluster")
+    report = _call(sim_url, "GET", "/cluster", expect=("name", "quorum", "nodes", "roles", "disks"))
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -149,9 +166,26 @@ def status(sim_url: str | None, as_json: bool) -> None:
     render(report, _console())
 
 
-def _fault(sim_url: str | None, kind: str, body: dict[str, Any]) -> None:
-    result = _call(sim_url, "POST", f"/faults/{kind}", body)
-    click.echo(f"{kind}: done (cursor {result.get('cursor')})")
+def _fault(sim_url: str | None, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    return _call(sim_url, "POST", f"/faults/{kind}", body, expect=("applied", "cursor"))
+
+
+def _within(result: dict[str, Any], key: str) -> str:
+    """'within 10 s' in simulated seconds, with the wall-clock time when the simulator runs faster or slower."""
+    seconds = float(result.get(key) or 0)
+    speed = float(result.get("speed") or 1)
+    text = f"within {seconds:g} s"
+    if speed != 1:
+        text += f" ({seconds / speed:.3g} s of wall time at --speed {speed:g})"
+    return text
+
+
+def _quarantine_left(node: dict[str, Any], result: dict[str, Any]) -> str:
+    until = node.get("quarantined_until")
+    if until is None:
+        return ""
+    left = max(0.0, float(until) - float(result.get("time") or 0))
+    return f" for another {left / 60:.0f} min" if left < 7200 else f" for another {left / 3600:.1f} h"
 
 
 @sim.command("node-down")
@@ -159,15 +193,37 @@ def _fault(sim_url: str | None, kind: str, body: dict[str, Any]) -> None:
 @click.argument("node")
 def node_down(sim_url: str | None, node: str) -> None:
     """Crash NODE: it stops answering now; the cluster notices after the heartbeat threshold."""
-    _fault(sim_url, "node-down", {"node": node})
+    result = _fault(sim_url, "node-down", {"node": node})
+    name = result["node"]["name"]
+    if result["node"]["state"] in ("Down", "Quarantined"):  # not a member: nothing for the cluster to notice
+        click.echo(f"{name} is down; its machine is off and the cluster has it {result['node']['state']}")
+        return
+    click.echo(f"{name} is down; the cluster will notice {_within(result, 'detect_seconds')} and fail its roles "
+               "over to the other nodes")
 
 
 @sim.command("node-up")
 @sim_option
 @click.argument("node")
-def node_up(sim_url: str | None, node: str) -> None:
-    """Start NODE again: it joins the cluster."""
-    _fault(sim_url, "node-up", {"node": node})
+@click.option("--clear-quarantine", is_flag=True,
+              help="Start-ClusterNode -ClearQuarantine: a quarantined node joins now instead of after its quarantine.")
+def node_up(sim_url: str | None, node: str, clear_quarantine: bool) -> None:
+    """Start NODE's machine again: it joins the cluster (a quarantined node only with --clear-quarantine)."""
+    result = _fault(sim_url, "node-up", {"node": node})
+    found = result["node"]
+    name = found["name"]
+    if found["state"] == "Quarantined":
+        if not clear_quarantine:
+            _fail(f"{name} runs but is Quarantined{_quarantine_left(found, result)} (too many failures within an "
+                  f"hour, event 1683): the cluster will not take it back; `clusterstack sim node-up {name} "
+                  "--clear-quarantine` clears the quarantine (Start-ClusterNode -ClearQuarantine)")
+        found = _call(sim_url, "POST", f"/nodes/{name}/clear-quarantine", {}, expect=("name", "state"))
+        click.echo(f"{name} is out of quarantine and starting; it joins the cluster {_within(result, 'join_seconds')}")
+        return
+    if found["state"] in ("Up", "Paused"):
+        click.echo(f"{name} is already running ({found['state']})")
+        return
+    click.echo(f"{name} is starting; it joins the cluster {_within(result, 'join_seconds')}")
 
 
 @sim.command()
@@ -175,14 +231,18 @@ def node_up(sim_url: str | None, node: str) -> None:
 @click.argument("nodes", nargs=-1, required=True)
 def partition(sim_url: str | None, nodes: tuple[str, ...]) -> None:
     """Cut NODES off from every other node."""
-    _fault(sim_url, "partition", {"nodes": list(nodes)})
+    result = _fault(sim_url, "partition", {"nodes": list(nodes)})
+    verb = "is" if len(nodes) == 1 else "are"
+    click.echo(f"{', '.join(nodes)} {verb} cut off from every other node; the cluster will notice "
+               f"{_within(result, 'detect_seconds')}")
 
 
 @sim.command()
 @sim_option
 def heal(sim_url: str | None) -> None:
     """Restore every network path between nodes."""
-    _fault(sim_url, "heal", {})
+    result = _fault(sim_url, "heal", {})
+    click.echo(f"Every network path between nodes is back; cut-off nodes rejoin {_within(result, 'heal_seconds')}")
 
 
 @sim.command("disk-fail")
@@ -191,6 +251,7 @@ def heal(sim_url: str | None) -> None:
 def disk_fail(sim_url: str | None, disk: str) -> None:
     """Fail cluster disk DISK: the roles on it fail."""
     _fault(sim_url, "disk-fail", {"disk": disk})
+    click.echo(f"{disk} has failed; the roles on it have failed with it")
 
 
 @sim.command("disk-repair")
@@ -199,6 +260,7 @@ def disk_fail(sim_url: str | None, disk: str) -> None:
 def disk_repair(sim_url: str | None, disk: str) -> None:
     """Bring cluster disk DISK back online."""
     _fault(sim_url, "disk-repair", {"disk": disk})
+    click.echo(f"{disk} is Online again; roles waiting for it are started again")
 
 
 @sim.command("storage-path-lost")
@@ -207,7 +269,9 @@ def disk_repair(sim_url: str | None, disk: str) -> None:
 @click.argument("disk")
 def storage_path_lost(sim_url: str | None, node: str, disk: str) -> None:
     """NODE loses its direct path to DISK: redirected access through the coordinator."""
-    _fault(sim_url, "storage-path-lost", {"node": node, "disk": disk})
+    result = _fault(sim_url, "storage-path-lost", {"node": node, "disk": disk})
+    click.echo(f"{result['node']['name']} has lost its direct path to {disk}; its I/O to the volume is redirected "
+               "through the coordinator node")
 
 
 @sim.command("storage-path-restored")
@@ -216,7 +280,8 @@ def storage_path_lost(sim_url: str | None, node: str, disk: str) -> None:
 @click.argument("disk")
 def storage_path_restored(sim_url: str | None, node: str, disk: str) -> None:
     """NODE's direct path to DISK is back."""
-    _fault(sim_url, "storage-path-restored", {"node": node, "disk": disk})
+    result = _fault(sim_url, "storage-path-restored", {"node": node, "disk": disk})
+    click.echo(f"{result['node']['name']} reaches {disk} directly again")
 
 
 @sim.command()
@@ -224,7 +289,7 @@ def storage_path_restored(sim_url: str | None, node: str, disk: str) -> None:
 @click.argument("node")
 def drain(sim_url: str | None, node: str) -> None:
     """Suspend-ClusterNode -Drain: move NODE's roles away, then pause it."""
-    result = _call(sim_url, "POST", f"/nodes/{node}/drain", {})
+    result = _call(sim_url, "POST", f"/nodes/{node}/drain", {}, expect=("name", "state", "drain_status"))
     click.echo(f"drain {result['name']}: {result['drain_status']}, node {result['state']}")
 
 
@@ -234,5 +299,5 @@ def drain(sim_url: str | None, node: str) -> None:
 @click.option("--failback", is_flag=True, help="Move the drained roles back.")
 def resume(sim_url: str | None, node: str, failback: bool) -> None:
     """Resume-ClusterNode: NODE takes roles again."""
-    result = _call(sim_url, "POST", f"/nodes/{node}/resume", {"failback": failback})
+    result = _call(sim_url, "POST", f"/nodes/{node}/resume", {"failback": failback}, expect=("name", "state"))
     click.echo(f"resume {result['name']}: node {result['state']}")

@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from clusterstack.failover import ClusterError, NotFound
+from clusterstack.failover import ClusterError, InvalidState, NotFound
 from clusterstack.failover import events as ev
+from clusterstack.failover.model import NODE_QUARANTINED
 from clusterstack.simulator.service import SimulatedCluster
 
 STATUS_OF_KIND = {"not_found": 404, "quorum_lost": 503, "not_enough_memory": 409, "invalid_state": 409,
@@ -196,9 +197,30 @@ async def node_action(request: Request, sim: SimulatedCluster) -> Any:
         sim.apply(ev.Drain(node))
     elif action == "resume":
         sim.apply(ev.Resume(node, bool(body.get("failback", False))))
+    elif action == "clear-quarantine":
+        _clear_quarantine(sim, node)
+        await sim.settle()
     else:
         raise BadRequest(f"unknown node action {action}")
     return sim.describe_node(sim.cluster._node_name(node))
+
+
+def _clear_quarantine(sim: SimulatedCluster, node: str) -> None:
+    """Start-ClusterNode -ClearQuarantine: it runs on the node, so the node's machine must be running."""
+    name = sim.cluster._node_name(node)
+    found = sim.cluster.nodes[name]
+    if found.state == NODE_QUARANTINED and not found.alive:
+        raise InvalidState(f"node {name} is Quarantined and its machine is not running; start it (fault node-up) "
+                           "and clear the quarantine then")
+    sim.apply(ev.ClearQuarantine(name))
+
+
+def node_fault_answer(sim: SimulatedCluster, node: str) -> dict[str, Any]:
+    """A node as a fault leaves it: its report, whether its machine runs, and until when it is quarantined."""
+    name = sim.cluster._node_name(node)
+    found = sim.cluster.nodes[name]
+    return {**sim.describe_node(name), "machine_running": found.alive,
+            "quarantined_until": found.quarantined_until if found.state == NODE_QUARANTINED else None}
 
 
 async def post_vhd(request: Request, sim: SimulatedCluster) -> Any:
@@ -249,9 +271,20 @@ def _fault_event(kind: str, body: dict[str, Any]) -> Any:
 
 async def post_fault(request: Request, sim: SimulatedCluster) -> Any:
     body = await _body(request)
-    entries = sim.apply(_fault_event(request.path_params["kind"], body))
+    event = _fault_event(request.path_params["kind"], body)
+    entries = sim.apply(event)
     await sim.settle()
-    return {"applied": request.path_params["kind"], "events": [e.to_dict() for e in entries], "cursor": sim.cursor}
+    profile = sim.cluster.profile
+    answer: dict[str, Any] = {
+        "applied": request.path_params["kind"], "events": [e.to_dict() for e in entries], "cursor": sim.cursor,
+        "time": sim.now(), "speed": sim.clock.speed,
+        "detect_seconds": profile.detect_seconds(sim.cluster.cross_subnet),
+        "join_seconds": profile.join_seconds, "heal_seconds": profile.same_subnet_delay,
+    }
+    node = getattr(event, "node", None)
+    if isinstance(node, str):
+        answer["node"] = node_fault_answer(sim, node)
+    return answer
 
 
 async def get_winrm(request: Request, sim: SimulatedCluster) -> Any:
