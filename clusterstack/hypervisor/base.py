@@ -382,6 +382,12 @@ class FailoverClusterDriver(abc.ABC):
     @abc.abstractmethod
     def resume_node(self, node: str, failback: bool = False) -> NodeReport: ...
 
+    @abc.abstractmethod
+    def clear_quarantine(self, node: str) -> NodeReport:
+        """Start-ClusterNode -ClearQuarantine: a Quarantined node whose machine runs rejoins now instead of at the
+        end of its QuarantineDuration. InvalidState when the node is not Quarantined; DriverError when its machine
+        does not run."""
+
     # virtual hard disks on CSVs
     @abc.abstractmethod
     def create_vhd(self, spec: VhdSpec) -> VhdReport: ...

@@ -297,6 +297,9 @@ class SimulatorDriver(FailoverClusterDriver):
     def resume_node(self, node: str, failback: bool = False) -> NodeReport:
         return _node(self._call("POST", f"/nodes/{_segment(node)}/resume", json={"failback": failback}))
 
+    def clear_quarantine(self, node: str) -> NodeReport:
+        return _node(self._call("POST", f"/nodes/{_segment(node)}/clear-quarantine", json={}))
+
     # ---- VHDs --------------------------------------------------------------------------------------------
 
     def create_vhd(self, spec: VhdSpec) -> VhdReport:

@@ -17,6 +17,7 @@ from clusterstack.hypervisor.base import (
     AlreadyExists,
     CursorExpired,
     DriverError,
+    InvalidState,
     NodeUnreachable,
     NotFound,
     RoleReport,
@@ -196,6 +197,32 @@ def test_a_crashed_node_stops_answering_and_the_cluster_fails_over(under_test: D
                lambda r: r.node("HYPERVCLLOUD17").state == "Down" and r.role("i-2-11-VM").owner_node ==
                "HYPERVCLLOUD13" and r.role("i-2-11-VM").vm_state == "Running")
     assert any(e.id == 1135 for e in driver.read_events().events)
+
+
+def test_a_quarantined_node_is_cleared_and_rejoins(under_test: DriverUnderTest) -> None:
+    """Three crashes within an hour quarantine a node (each noticed after 10 s: 1 s at 10x); Start-ClusterNode
+    -ClearQuarantine lets it rejoin at once once its machine runs."""
+    driver, name = under_test.driver, "HYPERVCLLOUD17"
+    with pytest.raises(InvalidState):
+        driver.clear_quarantine(name)  # Up: nothing to clear
+    with pytest.raises(NotFound):
+        driver.clear_quarantine("HYPERVCLLOUD99")
+    for crash in range(3):
+        under_test.sim.fault("node-down", node=name)
+        state = "Quarantined" if crash == 2 else "Down"
+        eventually(lambda: driver.report().node(name), lambda n, s=state: n is not None and n.state == s)
+        if crash < 2:
+            under_test.sim.fault("node-up", node=name)
+            eventually(lambda: driver.node(name), lambda n: n is not None and n.state == "Up")
+    with pytest.raises(DriverError):
+        driver.clear_quarantine(name)  # its machine is off: nothing runs Start-ClusterNode there
+    under_test.sim.fault("node-up", node=name)
+    assert driver.node(name).state == "Quarantined"
+    cleared = driver.clear_quarantine(name)
+    assert cleared.name == name and cleared.state in ("Joining", "Down", "Up")
+    up = eventually(lambda: driver.node(name), lambda n: n is not None and n.state == "Up")
+    assert up.current_vote == 1
+    assert any(e.id == 1683 and name in e.message for e in driver.read_events().events)
 
 
 def test_quorum_loss_is_reported_and_refuses_work(under_test: DriverUnderTest) -> None:

@@ -34,6 +34,7 @@ from clusterstack.hypervisor.base import (
     EventFilter,
     EventPage,
     FailoverClusterDriver,
+    InvalidState,
     NodeReport,
     NodeUnreachable,
     NotFound,
@@ -573,6 +574,13 @@ class HyperVDriver(FailoverClusterDriver):
     def resume_node(self, node: str, failback: bool = False) -> NodeReport:
         self._do(Cmdlet.of("Resume-ClusterNode", Name=node, Failback="Immediate" if failback else "NoFailback"))
         return self._node_now(node)
+
+    def clear_quarantine(self, node: str) -> NodeReport:
+        found = self._node_now(node)
+        if found.state != "Quarantined":  # Windows starts a node that is not quarantined; the contract refuses
+            raise InvalidState(f"node {found.name} is {found.state}, not Quarantined: there is no quarantine to clear")
+        self._do(Cmdlet.of("Start-ClusterNode", Name=found.name, ClearQuarantine=True, ErrorAction="Stop"))
+        return self._node_now(found.name)
 
     # ---- virtual hard disks --------------------------------------------------------------------------------
 

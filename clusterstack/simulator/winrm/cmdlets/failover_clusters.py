@@ -638,6 +638,33 @@ async def suspend_cluster_node(call: Call) -> None:
         call.emit(node_object(sim, name))
 
 
+@fc("Start-ClusterNode", Param("Name", "str[]", position=0), Param("InputObject", "object", pipeline=True),
+    Param("ClearQuarantine", "switch"), _wait_param(), Param("Cluster", "str"))
+async def start_cluster_node(call: Call) -> None:
+    """Starts the Cluster service on a node whose machine runs: a Down node joins; a quarantined one only with
+    -ClearQuarantine (without it the service starts and the node stays quarantined, as Windows does)."""
+    sim = call.sim
+    for given in _names_from(call, "Name", "ClusterNode"):
+        name = _find_node(call, given)
+        node = sim.cluster.nodes[name]
+        what = f"while starting the cluster node '{name}'"
+        if not node.alive:
+            call.error(call.record(f"An error occurred {what}.\nThe RPC server is unavailable.",
+                                   ErrorCategory.ConnectionError, f"Start-ClusterNode,{call.cmdlet.command_class}",
+                                   errors.CLUSTER_EXCEPTION, name))
+            continue
+        if node.state == NODE_QUARANTINED:
+            if not call.get("ClearQuarantine"):
+                call.error(errors.cluster_error(
+                    InvalidState(f"node {name} is quarantined; start it with -ClearQuarantine to let it rejoin"),
+                    call.cmdlet.name, call.cmdlet.command_class, name, what))
+                continue
+            _apply(call, ev.ClearQuarantine(name), name, what)
+        elif node.state == "Down":
+            _apply(call, ev.NodeStart(name), name, what)
+        call.emit(node_object(sim, name))
+
+
 async def _wait_drain(call: Call, name: str, timeout: float) -> None:
     sim = call.sim
     loop = asyncio.get_running_loop()
