@@ -210,8 +210,8 @@ def _clear_quarantine(sim: SimulatedCluster, node: str) -> None:
     name = sim.cluster._node_name(node)
     found = sim.cluster.nodes[name]
     if found.state == NODE_QUARANTINED and not found.alive:
-        raise InvalidState(f"node {name} is Quarantined and its machine is not running; start it (fault node-up) "
-                           "and clear the quarantine then")
+        raise InvalidState(f"node {name} is Quarantined and its machine is not running; start the machine first, "
+                           "then clear the quarantine")
     sim.apply(ev.ClearQuarantine(name))
 
 

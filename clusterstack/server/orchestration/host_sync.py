@@ -1,8 +1,9 @@
 """Hosts follow their failover-cluster nodes: the cluster is the investigator.
 
 A node that stops answering its own endpoint turns its host Alert at once; the host goes Down as soon as the
-failover cluster reports the node Down (no need to wait out ping timeouts), and Up when it is back. Lost
-quorum puts every host of the cluster in Alert and marks the cluster not quorate until majority returns.
+failover cluster reports the node Down or Quarantined (no need to wait out ping timeouts), and Up when it is
+back. Lost quorum puts every host of the cluster in Alert and marks the cluster not quorate until majority
+returns.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _STATUS_OF_NODE = {
     "Down": "Down",
     "Joining": "Connecting",
     "Isolated": "Alert",
-    "Quarantined": "Alert",
+    "Quarantined": "Down",  # not a member: the cluster keeps it out until its quarantine ends or is cleared
 }
 
 
@@ -109,6 +110,10 @@ def apply(db: Session, cluster: Cluster, report: ClusterReport, unreachable: set
                 _set_status(db, host, "Alert", f"failover cluster {report.name} has no quorum")
         elif status == "Up" and node.name.lower() in unreachable:
             _set_status(db, host, "Alert", f"node {node.name} does not answer (No route to host)")
+        elif node.state == "Quarantined":
+            _set_status(db, host, status, f"failover cluster {report.name} has quarantined node {node.name} after "
+                        "repeated failures within an hour; it stays out of the cluster until the quarantine ends "
+                        "or clearFailoverClusterNodeQuarantine clears it")
         else:
             _set_status(db, host, status, f"failover cluster {report.name} reports node {node.name} {node.state}")
         if status == "Up":

@@ -1,10 +1,12 @@
 """Failover Cluster Manager's actions through the API: moveFailoverClusterRole (Move-ClusterVirtualMachineRole),
-suspendFailoverClusterNode (Suspend-ClusterNode -Drain) and resumeFailoverClusterNode (Resume-ClusterNode).
+suspendFailoverClusterNode (Suspend-ClusterNode -Drain), resumeFailoverClusterNode (Resume-ClusterNode) and
+clearFailoverClusterNodeQuarantine (Start-ClusterNode -ClearQuarantine).
 
 Async, admin only, refused (534) without quorum. Each records a CloudStack event (VM.MIGRATE for a role move,
-MAINT.PREPARE / MAINT.CANCEL for a drain and a resume, as for host maintenance) and wakes the cluster's
-follower so the database follows at once. A role that runs a CloudStack instance moves the instance's host with
-it; a node that is a CloudStack host goes into Maintenance while it is paused and back to Enabled on resume.
+MAINT.PREPARE / MAINT.CANCEL for a drain and a resume, as for host maintenance, HOST.RECONNECT for a node let back
+in from quarantine) and wakes the cluster's follower so the database follows at once. A role that runs a CloudStack
+instance moves the instance's host with it; a node that is a CloudStack host goes into Maintenance while it is
+paused and back to Enabled on resume.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from clusterstack.hypervisor.base import ClusterReport, DriverError, NodeReport, RoleReport
+from clusterstack.hypervisor.base import ClusterReport, DriverError, NodeReport, NodeUnreachable, RoleReport
 from clusterstack.server import events
 from clusterstack.server.api.commands.failover_cluster import (
     CLUSTER_ID,
@@ -239,5 +241,46 @@ def resume_failover_cluster_node(ctx: CallContext, p: dict[str, Any]) -> dict[st
         host.resource_state = "Enabled"
     _node_event(ctx, host, "MAINT.CANCEL", f"Resumed node {node.name} of failover cluster {cluster.failover_name}"
                 f"{' with failback of its roles' if failback else ''} (Resume-ClusterNode)")
+    wake(ctx.server, cluster.id)
+    return {"failoverclusternode": node_answer(ctx, cluster, node)}
+
+
+# ---- clear a node's quarantine --------------------------------------------------------------------------------
+
+def _prepare_clear_quarantine(ctx: CallContext, p: dict[str, Any]) -> JobTarget | None:
+    target = _prepare_node(ctx, p, "Quarantined", "Invalid parameter name value={value}: node {node} is {state}, "
+                           "not Quarantined; only a quarantined node's quarantine can be cleared")
+    cluster = failover_cluster_of(ctx, p)
+    try:
+        driver_for(ctx.server, cluster).ping_node(p["name"])
+    except NodeUnreachable:
+        raise param_error(f"Invalid parameter name value={p['name']}: node {p['name']} is Quarantined and does not "
+                          "answer; start its machine first, then clear the quarantine") from None
+    except DriverError as exc:
+        raise as_api_error(exc, cluster) from None
+    return target
+
+
+@api_command(
+    "clearFailoverClusterNodeQuarantine", isasync=True, resumable=True, roles=ADMIN, response="failoverclusternode",
+    prepare=_prepare_clear_quarantine,
+    description="Lets a Quarantined node of a cluster's failover cluster rejoin now (Start-ClusterNode "
+    "-ClearQuarantine) instead of at the end of its quarantine (QuarantineDuration, 2 hours): a node that failed "
+    "too often within an hour (QuarantineThreshold) is kept out of the cluster, and its host is Down, until then. "
+    "The node's machine must be running. Answers the node once it is a member again.",
+    params=[CLUSTER_ID, Param("name", required=True, description="the node's name")],
+)
+def clear_failover_cluster_node_quarantine(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    cluster = failover_cluster_of(ctx, p)
+    node = _node(quorate_report(ctx.server, cluster), p["name"])
+    if node.state == "Quarantined":  # a job run again after a crash may find it cleared already
+        try:
+            driver_for(ctx.server, cluster).clear_quarantine(node.name)
+        except DriverError as exc:
+            raise as_api_error(exc, cluster) from None
+    node = _wait_for_node(ctx, cluster, node.name, lambda n, _: n.state in ("Up", "Paused"), "rejoin")
+    host = hosts_by_node(ctx, cluster).get(node.name.lower())
+    _node_event(ctx, host, "HOST.RECONNECT", f"Cleared the quarantine of node {node.name} of failover cluster "
+                f"{cluster.failover_name} (Start-ClusterNode -ClearQuarantine); it is {node.state} again")
     wake(ctx.server, cluster.id)
     return {"failoverclusternode": node_answer(ctx, cluster, node)}
