@@ -115,6 +115,25 @@ def db_upgrade(db_url: str | None, data_dir: Path | None) -> None:
         database.dispose()
 
 
+def _existing_data_dir() -> Path:
+    """The data directory whose database a command without --data-dir acts on: the server's or the demo's
+    (<data dir>/demo), whichever has a database. Never a new, empty one: keys made there would be refused by the
+    server that is running."""
+    from clusterstack.server.db.engine import DEFAULT_DB_FILE
+
+    base = _resolve_data_dir(None)
+    candidates = [base, base / "demo"]
+    found = [d for d in candidates if (d / DEFAULT_DB_FILE).is_file()]
+    if len(found) == 1:
+        click.echo(f"using the database in {found[0]}", err=True)
+        return found[0]
+    if found:
+        raise click.UsageError(f"both {found[0]} (clusterstack serve) and {found[1]} (clusterstack demo) have a "
+                               "database; say which with --data-dir")
+    raise click.UsageError(f"no clusterstack database in {base} (clusterstack serve) or {base / 'demo'} "
+                           "(clusterstack demo); give --data-dir with the directory the running server uses, or --db")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def admin() -> None:
     """Administrative tasks (API keys)."""
@@ -126,12 +145,15 @@ def admin() -> None:
 def create_keys(db_url: str | None, data_dir: Path | None) -> None:
     """Create (or replace) the API key pair of the admin user and print it.
 
+    Without --data-dir or --db it uses the database of `clusterstack serve` (the data directory) or of
+    `clusterstack demo` (its demo/ subdirectory), whichever exists, and refuses when there is none or both.
     Use the pair with cs, CloudMonkey (`cmk set apikey ...; cmk set secretkey ...`) or Libcloud.
     """
     from clusterstack.server.app import open_server
     from clusterstack.server.identity.admin_keys import create_admin_keys
 
-    state = open_server(_resolve_data_dir(data_dir), db_url)
+    directory = _resolve_data_dir(data_dir) if data_dir is not None or db_url else _existing_data_dir()
+    state = open_server(directory, db_url)
     try:
         api_key, secret_key = create_admin_keys(state)
     finally:
