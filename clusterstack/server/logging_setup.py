@@ -69,10 +69,12 @@ def abbreviate(logger_name: str) -> str:
     return ".".join([p[:1] for p in parts[:-1]] + parts[-1:])
 
 
-# `name=value`, `name: value`, `"name": "value"`, `'name': 'value'` — the value up to a separator.
+# `name=value`, `name: value`, `"name": "value"`, `'name': 'value'` — the value up to a separator; a value in
+# angle brackets (`password=<new password>`) whole, so that no part of it is left behind the mask.
 _NAMES = "|".join(SECRET_NAMES)
 _SECRET_PATTERN = re.compile(
-    rf"""(?<![A-Za-z0-9_])(?P<key>["']?(?:{_NAMES})["']?\s*(?:=|:)\s*)(?P<quote>["']?)(?P<value>[^"'&,;\s}}\])]+)""",
+    rf"""(?<![A-Za-z0-9_])(?P<key>["']?(?:{_NAMES})["']?\s*(?:=|:)\s*)(?P<quote>["']?)"""
+    r"""(?P<value><[^<>\n]*>|[^"'&,;\s}\])]+)""",
     re.IGNORECASE,
 )
 

@@ -46,10 +46,10 @@ DEFAULT_ROLES: tuple[tuple[str, str, str], ...] = (
     ("User", ROLE_TYPE_USER, "Default user role"),
 )
 
+# Worded without `name=value` templates: the log's redaction must find nothing to hide in it.
 DEFAULT_PASSWORD_WARNING = (
-    "The password of user 'admin' is still CloudStack's default 'password'. Change it now (updateUser "
-    "id=<admin's user id> password=<new password>, or in the console): anyone who can reach the API can log "
-    "in as admin."
+    "The password of user 'admin' is still CloudStack's default. Change it now, with updateUser (the admin's user "
+    "id and a new password) or in the console: anyone who can reach the API can log in as admin."
 )
 
 
