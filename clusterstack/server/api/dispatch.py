@@ -18,11 +18,12 @@ from clusterstack.server.api import errors
 from clusterstack.server.api.caller import Caller
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import ApiError
-from clusterstack.server.api.params import parse_params
+from clusterstack.server.api.params import parse_params, refuse_control_characters
 from clusterstack.server.api.registry import ApiCommand, find_command
 from clusterstack.server.api.responses import error_payload, payload_of
 from clusterstack.server.api.signing import parse_expires, signature_matches
 from clusterstack.server.identity import authentication
+from clusterstack.server.identity.login_throttle import CURRENT_ATTEMPT, LoginAttempt, LoginThrottle
 from clusterstack.server.logging_setup import log_context
 from clusterstack.server.metrics import API_LATENCY, API_REQUESTS
 from clusterstack.server.settings import define_setting
@@ -35,9 +36,11 @@ INTERNAL_ERROR_TEXT = "Internal error executing command, please contact your sys
 AUTH_PARAMS = frozenset({"apikey", "signature", "signatureversion", "expires", "sessionkey", "response", "command"})
 
 SIGNATURE_MAX_AHEAD = define_setting(
-    "api.signature.max.ahead.minutes", 0, "Advanced",
-    "Refuse v3-signed requests whose expires lies more than this many minutes ahead (0 = no limit)", minimum=0,
+    "api.signature.max.ahead.minutes", 15, "Advanced",
+    "Refuse v3-signed requests whose expires lies more than this many minutes ahead (0 = no limit): a signed "
+    "URL that leaks stays usable at most this long", minimum=0,
 )
+SESSION_COOKIE = "JSESSIONID"
 
 
 @dataclass
@@ -54,15 +57,23 @@ def error_answer(command: str, err: ApiError) -> ApiAnswer:
 
 
 class Dispatcher:
-    def __init__(self, server: ServerState) -> None:
+    def __init__(self, server: ServerState, login_throttle: LoginThrottle | None = None) -> None:
         self.server = server
+        self.login_throttle = login_throttle or LoginThrottle()
 
-    def handle(self, params: dict[str, str], headers: dict[str, str], cookies: dict[str, str]) -> ApiAnswer:
+    def handle(
+        self, params: dict[str, str], headers: dict[str, str], cookies: dict[str, str], source: str = ""
+    ) -> ApiAnswer:
+        """Answer one request; `source` is the client's address (failed logins are throttled per address)."""
         started = time.perf_counter()
         command_name = params.get("command", "")
         request_id = uuid.uuid4().hex[:8]
-        with log_context(request_id):
-            answer = self._handle(command_name, request_id, params, headers, cookies)
+        attempt = CURRENT_ATTEMPT.set(LoginAttempt(self.login_throttle, source))
+        try:
+            with log_context(request_id):
+                answer = self._handle(command_name, request_id, params, headers, cookies)
+        finally:
+            CURRENT_ATTEMPT.reset(attempt)
         elapsed = time.perf_counter() - started
         label = answer.command.lower() if find_command(answer.command) else "unknown"
         API_REQUESTS.labels(label, str(answer.status)).inc()
@@ -82,6 +93,7 @@ class Dispatcher:
         # CloudStack answers an unknown (or missing) command as "errorresponse", a known one under its own name
         reply_as = command.name if command else "error"
         try:
+            refuse_control_characters(params)
             with self.server.database.session() as db:
                 caller = None
                 if command is None or command.authenticated:
@@ -122,8 +134,11 @@ class Dispatcher:
         if "apikey" in lowered or "signature" in lowered:
             return self._verify_signature(db, params, lowered)
         session_key = lowered.get("sessionkey") or headers.get("sessionkey")
-        if session_key:
-            caller = authentication.caller_for_session(db, self.server, session_key)
+        session_id = cookies.get(SESSION_COOKIE)
+        # As CloudStack's ApiServlet: the sessionkey counts only together with the JSESSIONID cookie of its own
+        # session (a leaked key alone, or a key replayed under another session's cookie, authenticates nothing)
+        if session_key and session_id:
+            caller = authentication.caller_for_session(db, self.server, session_key, session_id)
             if caller is not None:
                 return caller
         raise errors.unauthorized()

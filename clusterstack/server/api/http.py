@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import anyio
 import anyio.to_thread
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from clusterstack.server.api.dispatch import ApiAnswer, Dispatcher
@@ -15,6 +17,11 @@ SESSION_COOKIES = ("JSESSIONID", "sessionkey")
 # Python under one GIL, and past the database pool's size each extra thread opens and closes its own
 # connection. Requests beyond the limit wait their turn in arrival order.
 DISPATCH_THREADS = 16
+# The status logged for a request whose client went away before sending its whole body (nginx's 499): the
+# answer reaches nobody, and nothing was run.
+CLIENT_CLOSED_REQUEST = 499
+
+log = logging.getLogger("clusterstack.server.api")
 
 
 async def _request_params(request: Request) -> dict[str, str]:
@@ -48,12 +55,19 @@ def api_endpoint(dispatcher: Dispatcher, threads: int = DISPATCH_THREADS):  # ty
     limiter: list[anyio.CapacityLimiter] = []
 
     async def endpoint(request: Request) -> Response:
-        params = await _request_params(request)
+        try:
+            params = await _request_params(request)
+        except ClientDisconnect:
+            client = request.client.host if request.client else "unknown"
+            log.info("client %s disconnected before its request body was complete; nothing was run", client)
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
         headers = {k.lower(): v for k, v in request.headers.items()}
         cookies = dict(request.cookies)
         if not limiter:
             limiter.append(anyio.CapacityLimiter(threads))
-        answer = await anyio.to_thread.run_sync(dispatcher.handle, params, headers, cookies, limiter=limiter[0])
+        source = request.client.host if request.client else ""
+        answer = await anyio.to_thread.run_sync(dispatcher.handle, params, headers, cookies, source,
+                                                limiter=limiter[0])
         response_format = next((v for k, v in params.items() if k.lower() == "response"), "xml").lower()
         return render(answer, response_format)
 

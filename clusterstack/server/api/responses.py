@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -64,16 +66,44 @@ def response_key(command_name: str) -> str:
 
 def render_json(command_name: str, payload: dict[str, Any]) -> bytes:
     body = {response_key(command_name): clean(payload)}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    # "replace": a lone surrogate (possible in a SQLite text) cannot be UTF-8; it is written as "?"
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "replace")
+
+
+# Characters XML 1.0 cannot carry at all, not even as character references (C0 controls but tab and newlines,
+# surrogates, U+FFFE/U+FFFF). A stored value holding one is written with U+FFFD in its place.
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_.-]")
+_ENCODED_LOOKALIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 
 
 def _xml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape(str(value))
+    return escape(_NOT_XML_CHAR.sub("\ufffd", str(value)))
+
+
+@functools.lru_cache(maxsize=4096)
+def xml_name(key: str) -> str:
+    """An element name for any map key: a key that is not a plain XML name has each character that may not
+    stand where it does written as _xHHHH_ (XmlConvert.EncodeName's convention, so a Windows client decodes
+    it); names never carry a ':' (a namespace prefix) or anything a parser could refuse."""
+    if _XML_NAME.match(key) and "_x" not in key:
+        return key
+    key = _ENCODED_LOOKALIKE.sub("_x005F_", key)  # a literal "_xHHHH_" stays distinguishable from an encoded one
+    out: list[str] = []
+    for index, char in enumerate(key):
+        if _NAME_CHAR.match(char) and (index > 0 or char.isalpha() or char == "_"):
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(f"_x{code:04X}_" if code <= 0xFFFF else f"_x{code:08X}_")
+    return "".join(out) or "_"
 
 
 def _xml_element(name: str, value: Any, out: list[str]) -> None:
+    name = xml_name(name)
     if isinstance(value, list):
         for item in value:
             _xml_element(name, item, out)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import hmac
 from datetime import timedelta
 from typing import Any
 
@@ -100,10 +101,16 @@ def caller_for_api_key(db: Session, server: ServerState, api_key: str) -> tuple[
     return make_caller(user, account, domain, role), secret
 
 
-def caller_for_session(db: Session, server: ServerState, session_key: str) -> Caller | None:
-    """The caller of a live login session; an idle-expired session is removed and answers None."""
+def caller_for_session(
+    db: Session, server: ServerState, session_key: str, session_id: str | None = None
+) -> Caller | None:
+    """The caller of a live login session whose key is `session_key` and, when `session_id` is given, whose
+    JSESSIONID cookie is `session_id` (the API always gives it; the live channel matches the cookie itself);
+    an idle-expired session is removed and answers None."""
     session = db.scalar(select(LoginSession).where(LoginSession.key_hash == hash_session_key(session_key)))
     if session is None:
+        return None
+    if session_id is not None and not hmac.compare_digest(session.uuid.encode(), session_id.encode()):
         return None
     now = utcnow()
     if now - session.last_access > timedelta(minutes=get_setting(db, SESSION_TIMEOUT)):

@@ -49,9 +49,9 @@ class World:
         keys = self.admin.registerUserKeys(id=account["user"][0]["id"])["userkeys"]
         return self.server.cs(keys["apikey"], keys["secretkey"])
 
-    def api(self, **params: Any) -> httpx.Response:
-        """A raw, unsigned call (for login and session tests)."""
-        return httpx.post(self.server.endpoint, data={"response": "json", **params})
+    def api(self, cookies: Any = None, **params: Any) -> httpx.Response:
+        """A raw, unsigned call (for login and session tests); a session needs its login's cookies."""
+        return httpx.post(self.server.endpoint, data={"response": "json", **params}, cookies=cookies)
 
 
 @pytest.fixture
