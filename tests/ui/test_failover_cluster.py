@@ -161,3 +161,59 @@ def test_host_maintenance_drains_through_the_cluster_and_cancels(console: Consol
     row.get_by_role("button", name="Cancel maintenance on HYPERVCLLOUD13").click()
     page.get_by_role("dialog", name="Cancel maintenance").get_by_role("button", name="Cancel maintenance").click()
     expect(row.locator("td").nth(2)).to_have_text("Enabled", timeout=LIVE)
+
+
+def _sim_node_state(demo: DemoProcess, name: str) -> str:
+    import httpx
+
+    nodes = httpx.get(f"{demo.sim_url}/cluster", timeout=30).json()["nodes"]
+    return next(n["state"] for n in nodes if n["name"] == name)
+
+
+def _wait_node(demo: DemoProcess, name: str, states: tuple[str, ...]) -> str:
+    import time
+
+    deadline = time.monotonic() + LIVE / 1000
+    while (state := _sim_node_state(demo, name)) not in states:
+        assert time.monotonic() < deadline, f"{name} stayed {state}, never {states}"
+        time.sleep(0.1)
+    return state
+
+
+def test_clear_the_quarantine_of_a_node_from_the_nodes_view(console: Console, demo: DemoProcess) -> None:
+    """Crashed until the cluster quarantines it (three leaves within an hour, counting earlier tests' crash), the
+    node cannot come back with node-up; an admin clears the quarantine from the Nodes view."""
+    import pytest
+
+    node = "HYPERVCLLOUD17"
+    api = demo.admin()
+    cluster = api.items("listClusters", "cluster")[0]
+    for _ in range(3):
+        demo.sim("node-down", node)
+        if _wait_node(demo, node, ("Down", "Quarantined")) == "Quarantined":
+            break
+        demo.sim("node-up", node)
+        _wait_node(demo, node, ("Up",))
+    assert _sim_node_state(demo, node) == "Quarantined"
+    with pytest.raises(RuntimeError, match="Quarantined"):
+        demo.sim("node-up", node)  # the machine starts, the cluster keeps it out: the command says so and fails
+
+    page = console.login()
+    page.goto(f"/client/clusters/{cluster['id']}/nodes")
+    row = page.get_by_role("table", name="Nodes").locator("tbody tr", has_text=node)
+    expect(row.locator("td").nth(1)).to_have_text("Quarantined", timeout=LIVE)
+    expect(row).to_contain_text("clear the quarantine")
+    expect(row.get_by_role("button", name=f"Drain {node}")).to_have_count(0)
+    hosts_page = console.new_page()
+    hosts_page.goto("/client/hosts")
+    host_row = hosts_page.get_by_role("table", name="Hosts").locator("tbody tr", has_text=node)
+    expect(host_row.locator("td").nth(1)).to_have_text("Down", timeout=LIVE)  # not a member: Down, not Alert
+
+    row.get_by_role("button", name=f"Clear quarantine of {node}").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Start-ClusterNode -ClearQuarantine")
+    dialog.get_by_role("button", name="Clear quarantine").click()
+    expect(page.get_by_role("article", name=f"Clear quarantine of {node}")).to_contain_text("Succeeded", timeout=LIVE)
+    expect(row.locator("td").nth(1)).to_have_text("Up", timeout=LIVE)
+    expect(row.get_by_role("button", name=f"Drain {node}")).to_have_count(1)
+    expect(host_row.locator("td").nth(1)).to_have_text("Up", timeout=LIVE)

@@ -1,5 +1,6 @@
 // A cluster's page as Failover Cluster Manager shows it: Roles, Nodes, Disks and Cluster Events, each at its own
-// URL, with the quorum model and state, and the actions an operator takes there (move a role, drain, resume).
+// URL, with the quorum model and state, and the actions an operator takes there (move a role, drain, resume, clear
+// a node's quarantine).
 
 import { call, list, listAll } from "../api.js";
 import { confirmAction, field, formValues, openDialog } from "../dialog.js";
@@ -54,6 +55,30 @@ async function nodeAction(clusterid, node, drain) {
     call(drain ? "suspendFailoverClusterNode" : "resumeFailoverClusterNode", { clusterid, name: node.name }));
 }
 
+async function clearQuarantine(clusterid, node) {
+  const message = `${node.name} failed too often within an hour, so the failover cluster keeps it out of the cluster `
+    + "(quarantine) and its host is Down. Clear the quarantine to let it rejoin now (Start-ClusterNode -ClearQuarantine); "
+    + "its machine must be running.";
+  if (!await confirmAction(`Clear quarantine: ${node.name}`, message, { submitLabel: "Clear quarantine" })) return;
+  await trackJob(`Clear quarantine of ${node.name}`, () =>
+    call("clearFailoverClusterNodeQuarantine", { clusterid, name: node.name }));
+}
+
+function nodeInformation(node) {
+  if (node.status === "Quarantined") return "Quarantined after repeated failures; clear the quarantine to let it rejoin";
+  return node.drainstatus && node.drainstatus !== "NotInitiated" ? `Drain ${node.drainstatus.toLowerCase()}` : "";
+}
+
+function nodeActions(clusterid, node, admin, after) {
+  if (!admin) return [];
+  if (node.status === "Paused") return [actionButton("Resume", `Resume ${node.name}`, () => nodeAction(clusterid, node, false), after)];
+  if (node.status === "Up") return [actionButton("Drain", `Drain ${node.name}`, () => nodeAction(clusterid, node, true), after)];
+  if (node.status === "Quarantined") {
+    return [actionButton("Clear quarantine", `Clear quarantine of ${node.name}`, () => clearQuarantine(clusterid, node), after)];
+  }
+  return [];
+}
+
 // Failover Cluster Manager shows a virtual machine role by its VM's state (Running, Off, Saved...), other roles
 // by the group's state (Online, Offline, Failed).
 function roleStatus(role) {
@@ -78,7 +103,7 @@ function rolesTable(clusterid, getNodes, after) {
   });
 }
 
-function nodesTable(clusterid, after) {
+function nodesTable(clusterid, admin, after) {
   return new DataTable({
     label: "Nodes",
     columns: [
@@ -86,16 +111,13 @@ function nodesTable(clusterid, after) {
       { key: "status", label: "Status", render: (n) => badge(n.status) },
       { key: "assignedvote", label: "Assigned Vote" },
       { key: "currentvote", label: "Current Vote" },
-      { key: "information", label: "Information", value: (n) => n.drainstatus,
-        render: (n) => (n.drainstatus && n.drainstatus !== "NotInitiated" ? `Drain ${n.drainstatus.toLowerCase()}` : "") },
+      { key: "information", label: "Information", value: nodeInformation, render: nodeInformation, wrap: true },
       { key: "hostname", label: "CloudStack Host", render: (n) => n.hostname ?? "—" },
       { key: "memory", label: "Memory", value: (n) => n.memoryused,
         render: (n) => n.memorytotal ? `${bytes(n.memoryused * 1048576)} of ${bytes(n.memorytotal * 1048576)}` : "—" },
     ],
     load: ({ page, pagesize, keyword }) => list("listFailoverClusterNodes", "failoverclusternode", { clusterid, page, pagesize, keyword }),
-    rowActions: (node) => node.status === "Paused"
-      ? [actionButton("Resume", `Resume ${node.name}`, () => nodeAction(clusterid, node, false), after)]
-      : node.status === "Up" ? [actionButton("Drain", `Drain ${node.name}`, () => nodeAction(clusterid, node, true), after)] : [],
+    rowActions: (node) => nodeActions(clusterid, node, admin, after),
     empty: "No nodes.",
   });
 }
@@ -160,7 +182,7 @@ function eventsTable(clusterid) {
   return table;
 }
 
-export async function mountFailoverCluster(main, { params, navigate }) {
+export async function mountFailoverCluster(main, { params, navigate, admin }) {
   const clusterid = params.id;
   const view = params.view ?? "roles";
   if (!params.view) {
@@ -180,7 +202,7 @@ export async function mountFailoverCluster(main, { params, navigate }) {
   let body;
   const refreshAll = () => refresh();
   if (view === "roles") body = rolesTable(clusterid, getNodes, refreshAll);
-  else if (view === "nodes") body = nodesTable(clusterid, refreshAll);
+  else if (view === "nodes") body = nodesTable(clusterid, admin, refreshAll);
   else if (view === "disks") body = disksView(clusterid);
   else body = eventsTable(clusterid);
 
