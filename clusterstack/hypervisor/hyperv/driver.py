@@ -74,6 +74,10 @@ def _select(fields: tuple[str, ...]) -> Cmdlet:
 GROUPS = (Cmdlet.of("Get-ClusterGroup"), _select(GROUP_FIELDS))
 
 
+def _group_named(name: str) -> tuple[Cmdlet, ...]:
+    return Cmdlet.of("Get-ClusterGroup", Name=name), _select(GROUP_FIELDS)
+
+
 def _type_name(name: str) -> str:
     """A type name without the prefixes remoting and Select-Object add (Deserialized., Selected.)."""
     return name.removeprefix("Deserialized.").removeprefix("Selected.")
@@ -101,6 +105,7 @@ class HyperVDriver(FailoverClusterDriver):
         self._preferred: Endpoint | None = None
         self._last: ClusterReport | None = None
         self._fingerprint: tuple[Any, ...] | None = None
+        self._sizes: dict[str, int] = {}  # VHD path (lower case) -> virtual size, as last read
         self._changes = 0
 
     def __repr__(self) -> str:
@@ -228,12 +233,19 @@ class HyperVDriver(FailoverClusterDriver):
         self._last = report
         return report
 
-    def _vhds(self, drives: list[Any], disks: tuple[DiskReport, ...]) -> dict[str, tuple[VhdReport, ...]]:
+    def _vhds(self, drives: list[Any], disks: tuple[DiskReport, ...],
+              known_sizes: bool = False) -> dict[str, tuple[VhdReport, ...]]:
+        """The VHDs of each VM from its drives, with their sizes (Get-VHD): all asked again for a report, only the
+        unknown ones for a role (the driver learns a size whenever it makes, resizes or reads a VHD)."""
         paths = sorted({text(prop(d, "Path")) for d in drives if text(prop(d, "Path"))})
-        sizes: dict[str, int] = {}
-        if paths:
-            for vhd in self._cluster(Pipeline.of(Cmdlet.of("Get-VHD", Path=paths), _select(VHD_FIELDS))).objects:
+        with self._lock:
+            sizes = dict(self._sizes) if known_sizes else {}
+        wanted = [p for p in paths if p.lower() not in sizes]
+        if wanted:
+            for vhd in self._cluster(Pipeline.of(Cmdlet.of("Get-VHD", Path=wanted), _select(VHD_FIELDS))).objects:
                 sizes[text(prop(vhd, "Path")).lower()] = number(prop(vhd, "Size"))
+            with self._lock:
+                self._sizes.update((p.lower(), sizes[p.lower()]) for p in wanted if p.lower() in sizes)
         out: dict[str, list[VhdReport]] = {}
         for drive in drives:
             path, vm = text(prop(drive, "Path")), text(prop(drive, "VMName"))
@@ -303,20 +315,29 @@ class HyperVDriver(FailoverClusterDriver):
             return False
 
     def role(self, name: str) -> RoleReport | None:
+        """One role in one round trip: its group, and its VM and drives asked of every node that answered the last
+        report (the nodes without it say so, harmlessly); drive sizes from what the driver knows, asked only for
+        a drive it has not seen."""
+        nodes = [n.name for n in self._disks_and_nodes().nodes if n.state in REACHABLE_STATES]
         try:
-            group = _one(self._objects(Cmdlet.of("Get-ClusterGroup", Name=name)), "Get-ClusterGroup")
+            out = self._cluster(Pipeline((
+                _group_named(name),
+                (Cmdlet.of("Get-VM", Name=name, ComputerName=nodes), _select(VM_FIELDS)),
+                (Cmdlet.of("Get-VM", Name=name, ComputerName=nodes), Cmdlet.of("Get-VMHardDiskDrive"),
+                 _select(DRIVE_FIELDS)),
+            )))
         except NotFound:
             return None
+        group = _one(_of_type(out.objects, "ClusterGroup"), "Get-ClusterGroup")
         owner = text(prop(group, "OwnerNode"))
-        vm: reports.VmFacts | None = None
-        vhds: tuple[VhdReport, ...] = ()
-        if owner:
-            out = self._cluster(Pipeline.each([Cmdlet.of("Get-VM", Name=name, ComputerName=[owner]),
-                                               Cmdlet.of("Get-VMHardDiskDrive", VMName=name, ComputerName=[owner])]))
-            found = _of_hyperv(out.objects, "VirtualMachine")
-            vm = reports.vm_facts(found[0]) if found else None
-            vhds = self._vhds(_of_hyperv(out.objects, "HardDiskDrive"), self._disks()).get(name, ())
+        found = [v for v in _of_hyperv(out.objects, "VirtualMachine") if text(prop(v, "ComputerName")) == owner]
+        vm = reports.vm_facts(found[0]) if found else None
+        drives = _of_hyperv(out.objects, "HardDiskDrive") if found else []
+        vhds = self._vhds(drives, self._disks(), known_sizes=True).get(name, ())
         return reports.role_report(group, vm, vhds, self._last.role(name) if self._last is not None else None)
+
+    def _disks_and_nodes(self) -> ClusterReport:
+        return self._last or self.report()
 
     def node(self, name: str) -> NodeReport | None:
         try:
@@ -589,6 +610,8 @@ class HyperVDriver(FailoverClusterDriver):
 
     def _vhd(self, obj: Any, attached_to: str | None = None) -> VhdReport:
         path = text(prop(obj, "Path"))
+        with self._lock:
+            self._sizes[path.lower()] = number(prop(obj, "Size"))
         return VhdReport(path, number(prop(obj, "Size")), reports.disk_of_path(self._disks(), path),
                          attached_to)
 
@@ -617,6 +640,8 @@ class HyperVDriver(FailoverClusterDriver):
 
     def delete_vhd(self, path: str) -> None:
         self._do(Cmdlet.of("Remove-Item", Path=path))
+        with self._lock:
+            self._sizes.pop(path.lower(), None)
 
     # ---- checks --------------------------------------------------------------------------------------------
 

@@ -71,6 +71,10 @@ class Session:
         cmdlet = REGISTRY.get(invocation.name.strip().lower())
         if cmdlet is None:
             raise errors.command_not_found(invocation.name)
+        if piped and not objects:
+            # nothing came down the pipeline: PowerShell never runs the cmdlet's record processing, so a
+            # `Get-VM -Name x | Get-VMHardDiskDrive` that found no VM answers nothing (not every drive of the node)
+            return []
         args, common = bind(cmdlet, invocation, piped and bool(objects))
         call = Call(self, cmdlet, args, common, list(objects))
         if cmdlet.module == FAILOVER_CLUSTERS and not self.sim.cluster.cluster_up:

@@ -86,6 +86,14 @@ def vms_on(sim: Any, node: str) -> list[str]:
     return sorted(names, key=str.lower)
 
 
+def _vm_named(sim: Any, name: str) -> str | None:
+    """The VM's name as stored (Hyper-V names match case-insensitively)."""
+    if name in sim.cluster.roles or name in sim.vms:
+        return name
+    lowered = name.lower()
+    return next((n for n in [*sim.cluster.roles, *sim.vms] if n.lower() == lowered), None)
+
+
 def _is_on(sim: Any, name: str, node: str) -> bool:
     """Whether VM `name` is on `node` (without listing the node's VMs: a piped thousand asked one by one)."""
     role = sim.cluster.roles.get(name)
@@ -309,6 +317,16 @@ def not_found_vm(call: Call, name: str, node: str) -> errors.ErrorRecordInfo:
 
 def matching_vms(call: Call, node: str, patterns: list[str] | None) -> list[str]:
     """VMs on `node` whose names match; a name without wildcards that matches none is an error."""
+    if patterns and not any(WILDCARD.search(p) for p in patterns):
+        # plain names: look each one up instead of listing the node's VMs (a thousand roles, asked one by one)
+        exact: list[str] = []
+        for pattern in patterns:
+            name = _vm_named(call.sim, pattern)
+            if name is not None and _is_on(call.sim, name, node):
+                exact.append(name)
+            else:
+                call.error(not_found_vm(call, pattern, node))
+        return exact
     on_node = vms_on(call.sim, node)
     if not patterns:
         return on_node
