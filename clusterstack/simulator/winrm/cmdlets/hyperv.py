@@ -141,6 +141,21 @@ def vhd_key(sim: Any, path: str) -> str | None:
     return None
 
 
+def free_vhd(call: Call, given: str, failed: str) -> str | None:
+    """The stored path of a VHD that exists and no VM uses, or None after Hyper-V's error led by `failed`."""
+    path = vhd_key(call.sim, given)
+    if path is None:
+        call.error(call.record(f"{failed}\nThe system cannot find the file specified: '{given}'.",
+                               ErrorCategory.ObjectNotFound, "ObjectNotFound", errors.VIRTUALIZATION, given))
+        return None
+    if vhd_user(call.sim, path) is not None:
+        call.error(call.record(f"{failed}\nThe process cannot access the file '{path}' because it is being used by "
+                               "another process.", ErrorCategory.ResourceBusy, "ObjectInUse", errors.VIRTUALIZATION,
+                               path))
+        return None
+    return path
+
+
 def vhd_index(sim: Any) -> tuple[dict[str, str], dict[str, str]]:
     """Every VHD path's stored spelling (by its lower case) and the VM using each: one pass for a cmdlet that asks
     about many paths (Get-VHD -Path of a thousand disks), where a scan per path was quadratic."""
@@ -433,17 +448,8 @@ async def new_vm(call: Call) -> None:
             continue
         drives: list[str] = []
         if call.has("VHDPath"):
-            path = vhd_key(sim, call.get("VHDPath"))
+            path = free_vhd(call, str(call.get("VHDPath")), "Failed to create a new virtual machine.")
             if path is None:
-                call.error(call.record(f"Failed to create a new virtual machine.\nThe system cannot find the file "
-                                       f"specified: '{call.get('VHDPath')}'.", ErrorCategory.ObjectNotFound,
-                                       "ObjectNotFound", errors.VIRTUALIZATION, call.get("VHDPath")))
-                continue
-            user = vhd_user(sim, path)
-            if user is not None:
-                call.error(call.record(f"Failed to create a new virtual machine.\nThe process cannot access the file "
-                                       f"'{path}' because it is being used by another process.",
-                                       ErrorCategory.ResourceBusy, "ObjectInUse", errors.VIRTUALIZATION, path))
                 continue
             drives.append(path)
         base = call.get("Path")
@@ -580,17 +586,8 @@ async def add_vm_hard_disk_drive(call: Call) -> None:
     sim = call.sim
     for name, node in list(each_vm(call)):
         given = call.get("Path") or ""
-        path = vhd_key(sim, given)
+        path = free_vhd(call, given, "Failed to add device 'Virtual Hard Disk'.")
         if path is None:
-            call.error(call.record(f"Failed to add device 'Virtual Hard Disk'.\nThe system cannot find the file "
-                                   f"specified: '{given}'.", ErrorCategory.ObjectNotFound, "ObjectNotFound",
-                                   errors.VIRTUALIZATION, given))
-            continue
-        user = vhd_user(sim, path)
-        if user is not None:
-            call.error(call.record(f"Failed to add device 'Virtual Hard Disk'.\nThe process cannot access the file "
-                                   f"'{path}' because it is being used by another process.",
-                                   ErrorCategory.ResourceBusy, "ObjectInUse", errors.VIRTUALIZATION, path))
             continue
         slots = drives_of(sim, name)
         free = slots.index("") if "" in slots else len(slots)
