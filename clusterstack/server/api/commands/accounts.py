@@ -1,8 +1,8 @@
 """Accounts: createAccount, listAccounts, updateAccount, deleteAccount, disableAccount, enableAccount,
 lockAccount.
 
-deleteAccount and disableAccount are asynchronous in CloudStack; here they complete within the request and
-answer at once (deleteAccount `success`, disableAccount the account).
+deleteAccount and disableAccount are asynchronous, as in CloudStack: the request checks the account and who
+asks and answers a job id; the job does the work (deleteAccount answers `success`, disableAccount the account).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from clusterstack.server.api.registry import (
     ADMIN,
     DOMAIN_ADMIN,
     PAGING_PARAMS,
+    JobTarget,
     Param,
     api_command,
 )
@@ -83,6 +84,14 @@ def _target(ctx: CallContext, p: dict[str, Any]) -> Account:
         raise param_error("Either accountId or (account name and domainId) must be specified")
     scope.check_account_access(ctx.db, ctx.user, account)
     return account
+
+
+def _job_target(ctx: CallContext, p: dict[str, Any], action: str) -> JobTarget:
+    """The synchronous part of deleteAccount and disableAccount (async in CloudStack): refuse at once what the
+    job would refuse, and name the account as the job's target."""
+    account = _target(ctx, p)
+    _refuse_protected(ctx, account, action)
+    return JobTarget("Account", account.uuid)
 
 
 def _refuse_protected(ctx: CallContext, account: Account, action: str) -> None:
@@ -257,6 +266,9 @@ def update_account(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     params=[Param("id", "uuid", required=True, description="Account id")],
     response="success",
     roles=ADMINS,
+    isasync=True,
+    resumable=True,
+    prepare=lambda ctx, p: _job_target(ctx, p, "deleted"),
 )
 def delete_account(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     account = _target(ctx, p)
@@ -295,6 +307,9 @@ def _set_state(ctx: CallContext, account: Account, state: str, event_type: str, 
     ],
     response="account",
     roles=ADMINS,
+    isasync=True,
+    resumable=True,
+    prepare=lambda ctx, p: _job_target(ctx, p, "locked" if p["lock"] else "disabled"),
 )
 def disable_account(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     account = _target(ctx, p)

@@ -1,7 +1,8 @@
 """Domains: createDomain, listDomains, listDomainChildren, updateDomain, deleteDomain.
 
 A domain's path ("/" for ROOT, "/Child/", "/Child/Grandchild/") makes subtrees a prefix match. deleteDomain is
-asynchronous in CloudStack; here it completes within the request and answers `success`.
+asynchronous, as in CloudStack: the request checks the domain and who asks and answers a job id; the job
+deletes and answers `success`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, param_error, permission_denied
 from clusterstack.server.api.listing import ListResponse, paged_list
 from clusterstack.server.api.lookup import keyword_pattern
-from clusterstack.server.api.registry import ADMIN, ALL_ROLES, DOMAIN_ADMIN, PAGING_PARAMS, Param, api_command
+from clusterstack.server.api.registry import (
+    ADMIN,
+    ALL_ROLES,
+    DOMAIN_ADMIN,
+    PAGING_PARAMS,
+    JobTarget,
+    Param,
+    api_command,
+)
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.identity import Account, Domain, User
 from clusterstack.server.identity import scope
@@ -185,18 +194,8 @@ def update_domain(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"domain": render_domain(ctx.db, domain)}
 
 
-@api_command(
-    "deleteDomain",
-    description="Deletes a specified domain",
-    params=[
-        Param("id", "uuid", required=True, description="ID of domain to delete"),
-        Param("cleanup", "boolean", description="true if all domain resources (child domains, accounts) have to "
-              "be cleaned up, false otherwise"),
-    ],
-    response="success",
-    roles=ADMINS,
-)
-def delete_domain(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+def _deletable(ctx: CallContext, p: dict[str, Any]) -> tuple[Domain, list[int], list[int]]:
+    """The domain to delete, its subtree's domain ids and live account ids; refuses what may not be deleted."""
     caller = ctx.user
     domain = scope.find_domain(ctx.db, p["id"])
     if domain.parent_id is None:
@@ -210,6 +209,25 @@ def delete_domain(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
                      f"{len(accounts)} account(s); delete them first or use cleanup=true")
     if caller.account_id in accounts:
         raise permission_denied("A caller can't delete the domain of its own account")
+    return domain, subtree, accounts
+
+
+@api_command(
+    "deleteDomain",
+    description="Deletes a specified domain",
+    params=[
+        Param("id", "uuid", required=True, description="ID of domain to delete"),
+        Param("cleanup", "boolean", description="true if all domain resources (child domains, accounts) have to "
+              "be cleaned up, false otherwise"),
+    ],
+    response="success",
+    roles=ADMINS,
+    isasync=True,
+    resumable=True,
+    prepare=lambda ctx, p: JobTarget("Domain", _deletable(ctx, p)[0].uuid),
+)
+def delete_domain(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    domain, subtree, accounts = _deletable(ctx, p)
     now = utcnow()
     if accounts:
         user_ids = list(ctx.db.scalars(select(User.id).where(User.account_id.in_(accounts),

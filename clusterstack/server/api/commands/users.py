@@ -1,8 +1,8 @@
 """Users: createUser, listUsers, updateUser (incl. password change), deleteUser, disable/enable/lockUser, and
 their API keys (registerUserKeys, getUserKeys).
 
-disableUser is asynchronous in CloudStack; here it completes within the request and answers the user
-(a caller polling a job id would find none, see the identity report).
+disableUser is asynchronous, as in CloudStack: the request checks the user and who asks and answers a job id;
+the job disables the user and answers it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from clusterstack.server.api.registry import (
     ALL_ROLES,
     DOMAIN_ADMIN,
     PAGING_PARAMS,
+    JobTarget,
     Param,
     api_command,
     define_entity,
@@ -267,10 +268,15 @@ def delete_user(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"success": True}
 
 
-def _set_state(ctx: CallContext, p: dict[str, Any], state: str, event_type: str) -> dict[str, Any]:
+def _changeable(ctx: CallContext, p: dict[str, Any], state: str) -> User:
     user, _ = _target(ctx, p, self_allowed=False)
     if user.id == ctx.user.user_id and state != "enabled":
         raise param_error(f"A user can't {'lock' if state == 'locked' else 'disable'} itself")
+    return user
+
+
+def _set_state(ctx: CallContext, p: dict[str, Any], state: str, event_type: str) -> dict[str, Any]:
+    user = _changeable(ctx, p, state)
     user.state = state
     if state == "enabled":
         user.login_attempts = 0
@@ -287,6 +293,9 @@ def _set_state(ctx: CallContext, p: dict[str, Any], state: str, event_type: str)
     params=[Param("id", "uuid", required=True, description="Disables user by user ID.")],
     response="user",
     roles=ADMINS,
+    isasync=True,
+    resumable=True,
+    prepare=lambda ctx, p: JobTarget("User", _changeable(ctx, p, "disabled").uuid),
 )
 def disable_user(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     return _set_state(ctx, p, "disabled", "USER.DISABLE")
