@@ -8,9 +8,9 @@ simulator's nodes, which answer the same protocol; `simulator.py` speaks the sim
 Rules every driver keeps:
 - Timeouts: every call returns or raises within `DriverOptions.timeout` seconds (long polls within the
   timeout they are given plus that), raising `OperationTimeout` when the cluster took too long to answer.
-- Threads: a driver may be called from several threads at once (jobs, the follower, API reads). It holds one
-  connection per node it talks to, each behind a lock, so concurrent calls to one node queue up rather than
-  interleave; calls to different nodes run in parallel.
+- Threads: a driver may be called from several threads at once (jobs, the follower, API reads). It holds a small
+  pool of connections per node it talks to (the WinRM driver: at most 3, each used by one call at a time), so a
+  long read does not hold up a short one and calls to one node never interleave on one connection.
 - Reads: `report()` is one consistent snapshot for the level-triggered follower; `role()` and `node()` are the
   cheap partial reads a job uses. No job reads the full report in a loop.
 - Events: `read_events()` takes and answers an opaque cursor; a cursor the cluster can no longer honour (a

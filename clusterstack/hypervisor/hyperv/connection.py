@@ -253,3 +253,41 @@ def _short(exc: BaseException) -> str:
         if marker in text and marker != "Caused by ":
             return marker
     return text if len(text) < 200 else text[:200] + "..."
+
+
+class ConnectionPool:
+    """Up to `size` connections to one endpoint, so that a long read (a full report of a big cluster) does not
+    hold up a job's short one. A call takes an idle connection, opens one more while under `size`, or waits."""
+
+    def __init__(self, endpoint: Endpoint, credentials: Credentials, options: DriverOptions, size: int = 3) -> None:
+        self.endpoint = endpoint
+        self._credentials = credentials
+        self._options = options
+        self._size = max(1, size)
+        self._idle: list[Connection] = []
+        self._open = 0
+        self._ready = threading.Condition()
+
+    def run(self, pipeline: Pipeline) -> Output:
+        connection = self._take()
+        try:
+            return connection.run(pipeline)
+        finally:
+            with self._ready:
+                self._idle.append(connection)
+                self._ready.notify()
+
+    def _take(self) -> Connection:
+        with self._ready:
+            while not self._idle and self._open >= self._size:
+                self._ready.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._open += 1
+        return Connection(self.endpoint, self._credentials, self._options)
+
+    def close(self) -> None:
+        with self._ready:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()

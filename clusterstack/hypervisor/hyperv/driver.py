@@ -48,7 +48,7 @@ from clusterstack.hypervisor.base import (
 )
 from clusterstack.hypervisor.hyperv import reports
 from clusterstack.hypervisor.hyperv.commands import Cmdlet, Pipeline, wql_string
-from clusterstack.hypervisor.hyperv.connection import Connection, Endpoint, Output
+from clusterstack.hypervisor.hyperv.connection import ConnectionPool, Endpoint, Output
 from clusterstack.hypervisor.hyperv.objects import boolean, enum_name, number, prop, text, timestamp, type_names
 
 log = logging.getLogger("clusterstack.hypervisor.hyperv")
@@ -99,7 +99,7 @@ class HyperVDriver(FailoverClusterDriver):
         self._credentials = credentials
         self._endpoint = Endpoint.parse(address)
         self._lock = threading.Lock()
-        self._connections: dict[str, Connection] = {}
+        self._connections: dict[str, ConnectionPool] = {}
         self._given_nodes = {name.lower(): Endpoint.parse(url) for name, url in self.options.node_addresses}
         self._found_nodes: dict[str, Endpoint] = {}
         self._preferred: Endpoint | None = None
@@ -113,11 +113,11 @@ class HyperVDriver(FailoverClusterDriver):
 
     # ---- where calls go ------------------------------------------------------------------------------------
 
-    def _connection(self, endpoint: Endpoint) -> Connection:
+    def _connection(self, endpoint: Endpoint) -> ConnectionPool:
         with self._lock:
             found = self._connections.get(endpoint.url)
             if found is None:
-                found = self._connections[endpoint.url] = Connection(endpoint, self._credentials, self.options)
+                found = self._connections[endpoint.url] = ConnectionPool(endpoint, self._credentials, self.options)
             return found
 
     def _node_endpoint(self, node: str) -> Endpoint | None:
