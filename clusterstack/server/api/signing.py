@@ -54,8 +54,9 @@ def sign(canonical: str, secret_key: str) -> str:
 
 
 def signature_matches(params: dict[str, str], signature: str, secret_key: str) -> bool:
-    # base64 never holds a space: a space is a `+` that a client left unencoded in the query string
-    given = signature.strip().replace(" ", "+")
+    # base64 never holds a space: a space is a `+` that a client left unencoded in the query string (turned
+    # back before stripping, or a signature that starts or ends with `+` would lose it)
+    given = signature.replace(" ", "+").strip()
     return any(hmac.compare_digest(sign(form, secret_key), given) for form in canonical_forms(params))
 
 

@@ -41,12 +41,17 @@ def test_v3_without_expires_is_refused(api: ApiCaller) -> None:
     assert api.http.get(api.endpoint, params=params).status_code == 401
 
 
-def test_expires_too_far_ahead_is_refused_when_a_limit_is_set(live_server: Any, api: ApiCaller) -> None:
-    assert _status(api.get("listCapabilities", expires=timedelta(hours=5))) == 200  # no limit by default
-    with live_server.state.database.session() as db:
-        settings.put(db, "api.signature.max.ahead.minutes", "15")
+def test_expires_too_far_ahead_is_refused_by_default(live_server: Any, api: ApiCaller) -> None:
+    # api.signature.max.ahead.minutes is 15 by default (it was 0, no limit: a leaked URL worked for years)
+    assert _status(api.get("listCapabilities", expires=timedelta(days=3650))) == 401
     assert _status(api.get("listCapabilities", expires=timedelta(minutes=60))) == 401
     assert _status(api.get("listCapabilities", expires=timedelta(minutes=10))) == 200
+    with live_server.state.database.session() as db:
+        settings.put(db, "api.signature.max.ahead.minutes", "120")
+    assert _status(api.get("listCapabilities", expires=timedelta(minutes=60))) == 200
+    with live_server.state.database.session() as db:
+        settings.put(db, "api.signature.max.ahead.minutes", "0")  # an operator may still lift the limit
+    assert _status(api.get("listCapabilities", expires=timedelta(hours=5))) == 200
 
 
 def test_a_tampered_parameter_fails_the_signature(api: ApiCaller) -> None:
