@@ -120,17 +120,17 @@ def set_up_seed_cloud(api: ApiClient, target: str | ClusterTarget) -> dict[str, 
         startip="10.102.192.100", endip="10.102.192.200",
     )["pod"]
     cluster = api.first("listClusters", "cluster", name="CI1", zoneid=zone["id"]) or api(
-        "addCluster", clustername="CI1", clustertype="CloudManaged", hypervisor="Hyper-V", zoneid=zone["id"],
+        "addCluster", clustername="CI1", clustertype="CloudManaged", hypervisor="Hyperv", zoneid=zone["id"],
         podid=pod["id"], url=target.url, **account,
     )["cluster"][0]
     hosts = {h["name"] for h in api("listHosts", clusterid=cluster["id"]).get("host", [])}
     for node in ("HYPERVCLLOUD13", "HYPERVCLLOUD17"):
         if node not in hosts:
-            api("addHost", zoneid=zone["id"], podid=pod["id"], clusterid=cluster["id"], hypervisor="Hyper-V",
+            api("addHost", zoneid=zone["id"], podid=pod["id"], clusterid=cluster["id"], hypervisor="Hyperv",
                 url=f"http://{node}", username="administrator", password="demo")
     if not api.first("listStoragePools", "storagepool", name="PS1"):
         api("createStoragePool", name="PS1", zoneid=zone["id"], podid=pod["id"], clusterid=cluster["id"],
-            scope="CLUSTER", hypervisor="Hyper-V", url="PreSetup://CI1/C:\\ClusterStorage\\Volume1")
+            scope="CLUSTER", hypervisor="Hyperv", url="PreSetup://CI1/C:\\ClusterStorage\\Volume1")
     offerings = {o["name"] for o in api("listServiceOfferings").get("serviceoffering", [])}
     if "HA Offering" not in offerings:
         api("createServiceOffering", name="HA Offering", displaytext="HA Offering", storagetype="shared",
@@ -141,7 +141,7 @@ def set_up_seed_cloud(api: ApiClient, target: str | ClusterTarget) -> dict[str, 
     template = api.first("listTemplates", "template", templatefilter="all", name=TEMPLATE_NAME)
     if template is None:
         template = api("registerTemplate", name=TEMPLATE_NAME, displaytext=TEMPLATE_NAME, format="VHD",
-                       hypervisor="Hyper-V", ostypeid=_windows_os_type(api), zoneid=zone["id"],
+                       hypervisor="Hyperv", ostypeid=_windows_os_type(api), zoneid=zone["id"],
                        url="http://templates.example/win2016.vhd", ispublic=True, isfeatured=True)["template"][0]
     return {"zone": zone["id"], "pod": pod["id"], "cluster": cluster["id"], "template": template["id"]}
 
@@ -166,8 +166,14 @@ def _wait_started(server: Any, thread: threading.Thread, what: str, timeout: flo
 @click.option("--speed", default=1.0, show_default=True, type=float, help="Simulated seconds per wall second.")
 @click.option("--driver", type=click.Choice(["http", "winrm"]), default="http", show_default=True,
               help="How the management server reaches the simulated cluster: its JSON API (http), or PowerShell "
-              f"remoting like a real Windows cluster (winrm: the nodes answer WinRM on {WINRM_PREFIX}.x:{WINRM_PORT}).")
-def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: float, driver: str) -> None:
+              "remoting like a real Windows cluster (winrm: the cluster name answers WinRM on <prefix>.10, node i on "
+              "<prefix>.<11+i>).")
+@click.option("--winrm-prefix", default=WINRM_PREFIX, show_default=True,
+              help="With --driver winrm: three octets of the loopback range for the cluster's network.")
+@click.option("--winrm-port", default=WINRM_PORT, show_default=True, type=int,
+              help="With --driver winrm: the port every node answers WinRM (HTTPS) on.")
+def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: float, driver: str, winrm_prefix: str,
+         winrm_port: int) -> None:
     """Simulator + management server on the embedded defaults, with the seed's cloud set up."""
     import uvicorn
 
@@ -187,7 +193,10 @@ def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: floa
     if driver == "winrm":
         from clusterstack.simulator.winrm.endpoints import WinRMConfig
 
-        winrm = WinRMConfig(prefix=WINRM_PREFIX, https_port=WINRM_PORT, directory=directory / "winrm-tls")
+        try:
+            winrm = WinRMConfig(prefix=winrm_prefix, https_port=winrm_port, directory=directory / "winrm-tls")
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--winrm-prefix") from None
     simulated = SimulatedCluster(load_topology(seed_topology()), host=host, port=sim_port, speed=speed,
                                  state_file=directory / "simulator-state.pickle", winrm=winrm)
     sim_server = uvicorn.Server(uvicorn.Config(create_sim_app(simulated), host=host, port=sim_port,

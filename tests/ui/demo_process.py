@@ -52,9 +52,11 @@ class ApiSession(ApiClient):
 class DemoProcess:
     """`clusterstack demo` on free loopback ports with its own data directory."""
 
-    def __init__(self, data_dir: Path, speed: float = 5.0) -> None:
+    def __init__(self, data_dir: Path, speed: float = 5.0, winrm: tuple[str, int] | None = None) -> None:
+        """`winrm`: (loopback prefix, port) to run the demo with `--driver winrm` there."""
         self.data_dir = data_dir
         self.speed = speed
+        self.winrm = winrm
         self.port = free_port_block(1)
         self.sim_port = free_port_block(3)
         self.process: subprocess.Popen[bytes] | None = None
@@ -73,7 +75,9 @@ class DemoProcess:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "clusterstack.cli", "demo", "--data-dir", str(self.data_dir),
-                 "--port", str(self.port), "--sim-port", str(self.sim_port), "--speed", str(self.speed)],
+                 "--port", str(self.port), "--sim-port", str(self.sim_port), "--speed", str(self.speed),
+                 *(["--driver", "winrm", "--winrm-prefix", self.winrm[0], "--winrm-port", str(self.winrm[1])]
+                   if self.winrm else [])],
                 stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
