@@ -99,3 +99,19 @@ def test_the_password_never_shows(sim: Any, caplog: pytest.LogCaptureFixture) ->
     with pytest.raises(AuthenticationFailed):
         wrong.report()
     assert SIM_PASSWORD not in caplog.text and "Sekrit-42!" not in caplog.text
+
+
+def test_a_create_that_died_half_way_is_adopted_not_made_twice(sim: Any) -> None:
+    """An earlier attempt (its management server killed) left the VHD and the VM but no role."""
+    from clusterstack.hypervisor.base import VhdSpec
+    from clusterstack.hypervisor.hyperv.commands import Cmdlet
+
+    driver = _driver(sim)
+    path = "C:\\ClusterStorage\\Volume1\\i-2-20-VM\\ROOT.vhdx"
+    driver._do(Cmdlet.of("New-VHD", Path=path, SizeBytes=2 * 1024**3, Dynamic=True, ComputerName="HYPERVCLLOUD17"))
+    driver._do(Cmdlet.of("New-VM", Name="i-2-20-VM", MemoryStartupBytes=256 * 1024**2, Generation=2,
+                         Path="C:\\ClusterStorage\\Volume1\\i-2-20-VM", VHDPath=path, ComputerName="HYPERVCLLOUD17"))
+    role = driver.create_vm(VmSpec(name="i-2-20-VM", cpus=1, memory_mb=256, priority=2000, node="HYPERVCLLOUD13",
+                                   vhds=(VhdSpec(path, 2 * 1024**3),), start=False))
+    assert (role.name, role.owner_node, [v.path for v in role.vhds]) == ("i-2-20-VM", "HYPERVCLLOUD17", [path])
+    assert [r["name"] for r in sim.report()["roles"]] == ["i-2-20-VM"]

@@ -463,7 +463,7 @@ class HyperVDriver(FailoverClusterDriver):
         made: list[Callable[[], None]] = []
         try:
             self._create_disks(spec, node, made)
-            self._create_machine(spec, node, made)
+            node = self._create_machine(spec, node, made)
             self._objects(Cmdlet.of("Add-ClusterVirtualMachineRole", VMName=spec.name, Name=spec.name))
             made.append(lambda: self._do(Cmdlet.of("Remove-ClusterGroup", Name=spec.name, RemoveResources=True,
                                                    Force=True)))
@@ -499,12 +499,31 @@ class HyperVDriver(FailoverClusterDriver):
                                    ComputerName=node)
             else:
                 cmdlet = Cmdlet.of("New-VHD", Path=vhd.path, SizeBytes=vhd.size_bytes, Dynamic=True, ComputerName=node)
-            self._do(cmdlet)
+            try:
+                self._do(cmdlet)
+            except AlreadyExists:
+                log.info("Adopting %s, left by an earlier attempt to create %s", vhd.path, spec.name)
             made.append(lambda path=vhd.path: self._do(Cmdlet.of("Remove-Item", Path=path)))
 
-    def _create_machine(self, spec: VmSpec, node: str, made: list[Callable[[], None]]) -> None:
+    def _unclustered_vm(self, name: str) -> str | None:
+        """The node of a VM named `name` that is not (yet) a role, if any node has one."""
+        nodes = [n.name for n in self._disks_and_nodes().nodes if n.state in REACHABLE_STATES]
+        found = self._cluster(Pipeline.of(Cmdlet.of("Get-VM", Name=name, ComputerName=nodes),
+                                          _select(VM_FIELDS))).objects
+        return text(prop(found[0], "ComputerName")) or None if found else None
+
+    def _create_machine(self, spec: VmSpec, node: str, made: list[Callable[[], None]]) -> str:
+        """New-VM and its processors, drives and NICs on `node` (or where an earlier attempt left the VM);
+        answers the node the VM is on."""
         folder = spec.path or (_folder_of(spec.vhds[0].path) if spec.vhds else None)
         boot = spec.vhds[0].path if spec.vhds else None
+        left = self._unclustered_vm(spec.name)
+        if left is not None:  # an earlier attempt (its server died) made the VM but not the role: adopt it
+            log.info("Adopting VM %s on %s, left by an earlier attempt", spec.name, left)
+            node = left
+            made.append(lambda: self._do(Cmdlet.of("Remove-VM", Name=spec.name, Force=True, ComputerName=node)))
+            self._do(Cmdlet.of("Set-VMProcessor", VMName=spec.name, Count=spec.cpus, ComputerName=node))
+            return node
         self._do(Cmdlet.of("New-VM", Name=spec.name, MemoryStartupBytes=spec.memory_mb * reports.MB,
                            Generation=spec.generation, Path=folder, VHDPath=boot, NoVHD=boot is None,
                            ComputerName=node))
@@ -520,6 +539,7 @@ class HyperVDriver(FailoverClusterDriver):
             if nic.vlan_id is not None:
                 self._do(Cmdlet.of("Set-VMNetworkAdapterVlan", VMName=spec.name, VMNetworkAdapterName=nic.name,
                                    Access=True, VlanId=nic.vlan_id, ComputerName=node))
+        return node
 
     def _owner(self, name: str) -> str:
         group = _one(self._objects(Cmdlet.of("Get-ClusterGroup", Name=name)), "Get-ClusterGroup")

@@ -13,8 +13,11 @@ from typing import Any
 
 import cs
 import httpx
+import pytest
 
 from clusterstack.demo import ApiClient, set_up_seed_cloud
+
+from .seed_cloud import cluster_target
 
 
 def _free_port() -> int:
@@ -39,11 +42,13 @@ def _serve(data_dir: Path, db_url: str) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.1)
 
 
-def test_restart_in_the_middle_of_a_deploy(tmp_path: Path, simulator_factory: Any) -> None:
+@pytest.mark.parametrize("driver", ["http", "winrm"])
+def test_restart_in_the_middle_of_a_deploy(tmp_path: Path, simulator_factory: Any, driver: str) -> None:
     from clusterstack.server.app import open_server
     from clusterstack.server.identity.admin_keys import create_admin_keys
 
-    sim = simulator_factory(speed=0.2)  # a VM takes 5 s to start: long enough to die in the middle
+    # a VM takes 5 s to start: long enough to die in the middle
+    sim = simulator_factory(speed=0.2, winrm=driver == "winrm")
     data_dir, db_url = tmp_path / "ms", f"sqlite:///{tmp_path / 'ms.db'}"
     state = open_server(data_dir, db_url)
     key, secret = create_admin_keys(state)
@@ -51,7 +56,7 @@ def test_restart_in_the_middle_of_a_deploy(tmp_path: Path, simulator_factory: An
     first, endpoint = _serve(data_dir, db_url)
     second = None
     try:
-        ids = set_up_seed_cloud(ApiClient(endpoint, key, secret), sim.url)
+        ids = set_up_seed_cloud(ApiClient(endpoint, key, secret), cluster_target(sim))
         client = cs.CloudStack(endpoint=endpoint, key=key, secret=secret)
         offering = next(o["id"] for o in client.listServiceOfferings()["serviceoffering"]
                         if o["name"] == "HA Offering")
