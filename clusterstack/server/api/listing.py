@@ -48,3 +48,12 @@ def paged(db: Session, query: Select[Any], params: dict[str, Any]) -> tuple[list
 def paged_list(db: Session, entity: str, query: Select[Any], params: dict[str, Any], render: Any) -> ListResponse:
     rows, total = paged(db, query, params)
     return ListResponse(entity, [render(row) for row in rows], total)
+
+
+def scope_of_id(params: dict[str, Any]) -> dict[str, Any]:
+    """The scope parameters of a listing by id. CloudStack's buildACLSearchParameters scopes a listing with an id
+    and neither account nor domainid as listall does: an id names one object, and whether the caller may see it
+    is for the scope rules (the root admin sees any, a domain admin its subtree, a user its own account)."""
+    if "id" in params and "account" not in params and "domainid" not in params and not params.get("listall"):
+        return {**params, "listall": True}
+    return params

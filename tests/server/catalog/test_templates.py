@@ -25,7 +25,7 @@ def test_register_list_update_templates(catalog: Catalog) -> None:
     where = catalog.placement()
     zone = where["zone"]
     template = catalog.template(zone, ispublic=True)
-    assert (template["name"], template["format"], template["hypervisor"]) == ("WS2019", "VHD", "Hyper-V")
+    assert (template["name"], template["format"], template["hypervisor"]) == ("WS2019", "VHD", "Hyperv")
     assert (template["status"], template["isready"], template["ostypename"]) == (
         "Download Complete", True, WINDOWS_2019)
     assert (template["zoneid"], template["zonename"], template["account"]) == (zone["id"], "HVCluster", "admin")

@@ -41,7 +41,7 @@ def test_list_images_are_the_executable_templates(cloud: Any) -> None:
     images = _driver(cloud).list_images()
     assert [image.id for image in images] == [template["id"]]
     assert images[0].name == "win2022" and images[0].extra["format"] == "VHD"
-    assert images[0].extra["hypervisor"] == "Hyper-V"
+    assert images[0].extra["hypervisor"] == "Hyperv"
 
 
 def test_list_nodes_with_no_instances(cloud: Any) -> None:

@@ -14,7 +14,7 @@ def test_cluster_list_update_delete(cloud: Cloud) -> None:
     pod = cloud.pod(zone)
     cluster = cloud.cluster(pod, "CI1")
     other = cloud.cluster(pod, "CI2")
-    assert cluster["hypervisortype"] == "Hyper-V"
+    assert cluster["hypervisortype"] == "Hyperv"
     assert cluster["clustertype"] == "CloudManaged"
     assert (cluster["allocationstate"], cluster["managedstate"]) == ("Enabled", "Managed")
     assert (cluster["podname"], cluster["zonename"]) == ("P1", "HVCluster")
@@ -64,7 +64,7 @@ def test_hosts_list_update_and_states(cloud: Cloud) -> None:
                      cpu_allocated=8000, memory_allocated=32 * GIB)
     h17 = cloud.host(cluster, "HYPERVCLLOUD17", status="Down")
 
-    assert (h13["state"], h13["resourcestate"], h13["hypervisor"]) == ("Up", "Enabled", "Hyper-V")
+    assert (h13["state"], h13["resourcestate"], h13["hypervisor"]) == ("Up", "Enabled", "Hyperv")
     assert (h13["cpunumber"], h13["cpuspeed"], h13["memorytotal"]) == (16, 2000, 128 * GIB)
     assert h13["cpuallocated"] == "25%" and h13["memoryallocated"] == 32 * GIB
     assert (h13["cpuwithoverprovisioning"], h13["memoryallocatedpercentage"]) == ("32000", "25%")

@@ -26,7 +26,7 @@ def test_presetup_csv_pool_lifecycle(cloud: Cloud) -> None:
     assert pool["ipaddress"] == "CI1"
     assert (pool["clustername"], pool["podname"], pool["zonename"]) == ("CI1", "P1", "HVCluster")
     assert (pool["disksizetotal"], pool["disksizeused"], pool["disksizeallocated"]) == (100 * GIB, 0, 0)
-    assert pool["tags"] == "csv,fast" and pool["hypervisor"] == "Hyper-V"
+    assert pool["tags"] == "csv,fast" and pool["hypervisor"] == "Hyperv"
 
     # the same volume written with forward slashes and a trailing separator is the same volume
     again = refused(cloud.cs.createStoragePool, name="PS1-again", zoneid=zone["id"], podid=pod["id"],

@@ -16,13 +16,19 @@ from clusterstack.server.api.commands.capacity import Scope, capacity_list
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, param_error
 from clusterstack.server.api.listing import ListResponse, paged_list
-from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
+from clusterstack.server.api.lookup import (
+    filter_row_id,
+    find_by_uuid,
+    keyword_pattern,
+    matches_hypervisor,
+    matches_value,
+)
 from clusterstack.server.api.registry import ADMIN, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.infrastructure import (
     ALLOCATION_STATES,
     CLUSTER_TYPES,
-    HYPERVISORS,
+    HYPERVISOR_SPELLINGS,
     MANAGED_STATES,
     Cluster,
     Pod,
@@ -109,10 +115,10 @@ def render_cluster(db: Session, cluster: Cluster, *, show_capacities: bool = Fal
         Param("name", description="lists clusters by the cluster name"),
         Param("podid", "uuid", description="lists clusters by Pod ID"),
         Param("zoneid", "uuid", description="lists clusters by Zone ID"),
-        Param("hypervisor", description="lists clusters by hypervisor type", choices=HYPERVISORS),
-        Param("clustertype", description="lists clusters by cluster type", choices=CLUSTER_TYPES),
-        Param("allocationstate", description="lists clusters by allocation state", choices=ALLOCATION_STATES),
-        Param("managedstate", description="whether this cluster is managed by cloudstack", choices=MANAGED_STATES),
+        Param("hypervisor", description="lists clusters by hypervisor type"),
+        Param("clustertype", description="lists clusters by cluster type"),
+        Param("allocationstate", description="lists clusters by allocation state"),
+        Param("managedstate", description="whether this cluster is managed by cloudstack"),
         Param("showcapacities", "boolean", description="flag to display the capacity of the clusters"),
         *PAGING_PARAMS,
     ],
@@ -125,17 +131,17 @@ def list_clusters(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     if "name" in p:
         query = query.where(Cluster.name == p["name"])
     if "podid" in p:
-        query = query.where(Cluster.pod_id == find_by_uuid(db, Pod, p["podid"], "pod", "podid").id)
+        query = query.where(Cluster.pod_id == filter_row_id(db, Pod, p["podid"], "pod", "podid"))
     if "zoneid" in p:
-        query = query.where(Cluster.zone_id == find_by_uuid(db, Zone, p["zoneid"], "zone", "zoneid").id)
+        query = query.where(Cluster.zone_id == filter_row_id(db, Zone, p["zoneid"], "zone", "zoneid"))
     if "hypervisor" in p:
-        query = query.where(Cluster.hypervisor_type == p["hypervisor"])
+        query = query.where(matches_hypervisor(Cluster.hypervisor_type, p["hypervisor"]))
     if "clustertype" in p:
-        query = query.where(Cluster.cluster_type == p["clustertype"])
+        query = query.where(matches_value(Cluster.cluster_type, p["clustertype"], CLUSTER_TYPES))
     if "allocationstate" in p:
-        query = query.where(Cluster.allocation_state == p["allocationstate"])
+        query = query.where(matches_value(Cluster.allocation_state, p["allocationstate"], ALLOCATION_STATES))
     if "managedstate" in p:
-        query = query.where(Cluster.managed_state == p["managedstate"])
+        query = query.where(matches_value(Cluster.managed_state, p["managedstate"], MANAGED_STATES))
     if "keyword" in p:
         query = query.where(Cluster.name.ilike(keyword_pattern(p["keyword"]), escape="\\"))
     show = bool(p.get("showcapacities"))
@@ -150,7 +156,7 @@ def list_clusters(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         Param("allocationstate", description="Allocation state of this cluster for allocation of new resources",
               choices=ALLOCATION_STATES),
         Param("clustertype", description="hypervisor type of the cluster", choices=CLUSTER_TYPES),
-        Param("hypervisor", description="hypervisor type of the cluster", choices=HYPERVISORS),
+        Param("hypervisor", description="hypervisor type of the cluster", choices=HYPERVISOR_SPELLINGS),
         Param("managedstate", description="whether this cluster is managed by cloudstack",
               choices=("Managed", "Unmanaged")),
     ],

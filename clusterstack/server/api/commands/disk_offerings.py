@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from clusterstack.server import events
 from clusterstack.server.api.commands.service_offerings import (
+    filter_domain_id,
+    filter_zone_id,
     offering_domain,
     offering_zone,
     owner_fields,
@@ -168,12 +170,12 @@ def list_disk_offerings(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         pattern = keyword_pattern(p["keyword"])
         query = query.where(DiskOffering.name.ilike(pattern, escape="\\")
                             | DiskOffering.display_text.ilike(pattern, escape="\\"))
-    domain = offering_domain(db, p)
-    if domain is not None:
-        query = query.where(DiskOffering.domain_id == domain.id)
-    zone = offering_zone(db, p)
-    if zone is not None:
-        query = query.where(DiskOffering.zone_id.is_(None) | (DiskOffering.zone_id == zone.id))
+    domain_id = filter_domain_id(db, p)
+    if domain_id is not None:
+        query = query.where(DiskOffering.domain_id == domain_id)
+    zone_id = filter_zone_id(db, p)
+    if zone_id is not None:
+        query = query.where(DiskOffering.zone_id.is_(None) | (DiskOffering.zone_id == zone_id))
     state = p.get("state", "Active")
     if state != "all":
         query = query.where(DiskOffering.state == state)

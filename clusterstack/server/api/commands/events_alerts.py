@@ -17,8 +17,8 @@ from clusterstack.server.api.access import scope_owned
 from clusterstack.server.api.caller import Caller
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error
-from clusterstack.server.api.listing import ListResponse, paged_list
-from clusterstack.server.api.lookup import keyword_pattern
+from clusterstack.server.api.listing import ListResponse, paged_list, scope_of_id
+from clusterstack.server.api.lookup import keyword_pattern, matches_value
 from clusterstack.server.api.registry import (
     ACCOUNT_SCOPE_PARAMS,
     ADMIN,
@@ -148,7 +148,7 @@ def _pending(query: Select[Any], p: dict[str, Any]) -> Select[Any]:
     params=[
         Param("id", "uuid", description="the ID of the event"),
         Param("type", description="the event type (see event types)"),
-        Param("level", description="the event level (INFO, WARN, ERROR)", choices=EVENT_LEVELS),
+        Param("level", description="the event level (INFO, WARN, ERROR)"),
         Param("startdate", "date", description="the start date range of the list you want to retrieve (use format "
               "\"yyyy-MM-dd\" or the new format \"yyyy-MM-dd HH:mm:ss\")"),
         Param("enddate", "date", description="the end date range of the list you want to retrieve (use format "
@@ -172,13 +172,13 @@ def list_events(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         raise param_error("Invalid parameter resourceid: resourcetype is required with resourceid")
     start, end = _date_range(p)
     query = select(Event).where(Event.removed.is_(None), Event.archived.is_(bool(p.get("archived", False))))
-    query = scope_owned(db, ctx.user, query, Event, p).order_by(Event.created.desc(), Event.id.desc())
+    query = scope_owned(db, ctx.user, query, Event, scope_of_id(p)).order_by(Event.created.desc(), Event.id.desc())
     if "id" in p:
         query = query.where(Event.uuid == p["id"])
     if "type" in p:
         query = query.where(Event.type == p["type"])
     if "level" in p:
-        query = query.where(Event.level == p["level"])
+        query = query.where(matches_value(Event.level, p["level"], EVENT_LEVELS))
     if start is not None:
         query = query.where(Event.created >= start)
     if end is not None:

@@ -17,13 +17,19 @@ from clusterstack.server.api.commands.capacity import decimal, percent
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, param_error
 from clusterstack.server.api.listing import ListResponse, paged_list
-from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
+from clusterstack.server.api.lookup import (
+    filter_row_id,
+    find_by_uuid,
+    keyword_pattern,
+    matches_hypervisor,
+    matches_value,
+)
 from clusterstack.server.api.registry import ADMIN, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.infrastructure import (
     HOST_RESOURCE_STATES,
     HOST_STATES,
-    HYPERVISORS,
+    HOST_TYPE_ROUTING,
     Cluster,
     Host,
     Pod,
@@ -143,12 +149,12 @@ def render_host(host: Host) -> dict[str, Any]:
         Param("zoneid", "uuid", description="the Zone ID for the host"),
         Param("podid", "uuid", description="the Pod ID for the host"),
         Param("clusterid", "uuid", description="lists hosts existing in particular cluster"),
-        Param("type", description="the host type", choices=("Routing",)),
-        Param("state", description="the state of the host", choices=HOST_STATES),
+        Param("type", description="the host type"),
+        Param("state", description="the state of the host"),
         Param("resourcestate", description="list hosts by resource state. Resource state represents current state "
               "determined by admin of host, value can be one of [Enabled, Disabled, Unmanaged, "
-              "PrepareForMaintenance, ErrorInMaintenance, Maintenance, Error]", choices=HOST_RESOURCE_STATES),
-        Param("hypervisor", description="hypervisor type of host: Hyper-V", choices=HYPERVISORS),
+              "PrepareForMaintenance, ErrorInMaintenance, Maintenance, Error]"),
+        Param("hypervisor", description="hypervisor type of host: Hyperv"),
         Param("hahost", "boolean", description="if true, list only hosts dedicated to HA"),
         Param("details", "list", description="comma separated list of host details requested, value can be a list "
               "of [ min, all, capacity, events, stats]"),
@@ -167,19 +173,19 @@ def list_hosts(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     if "name" in p:
         query = query.where(Host.name == p["name"])
     if "zoneid" in p:
-        query = query.where(Host.zone_id == find_by_uuid(db, Zone, p["zoneid"], "zone", "zoneid").id)
+        query = query.where(Host.zone_id == filter_row_id(db, Zone, p["zoneid"], "zone", "zoneid"))
     if "podid" in p:
-        query = query.where(Host.pod_id == find_by_uuid(db, Pod, p["podid"], "pod", "podid").id)
+        query = query.where(Host.pod_id == filter_row_id(db, Pod, p["podid"], "pod", "podid"))
     if "clusterid" in p:
-        query = query.where(Host.cluster_id == find_by_uuid(db, Cluster, p["clusterid"], "cluster", "clusterid").id)
+        query = query.where(Host.cluster_id == filter_row_id(db, Cluster, p["clusterid"], "cluster", "clusterid"))
     if "type" in p:
-        query = query.where(Host.type == p["type"])
+        query = query.where(matches_value(Host.type, p["type"], (HOST_TYPE_ROUTING,)))
     if "state" in p:
-        query = query.where(Host.status == p["state"])
+        query = query.where(matches_value(Host.status, p["state"], HOST_STATES))
     if "resourcestate" in p:
-        query = query.where(Host.resource_state == p["resourcestate"])
+        query = query.where(matches_value(Host.resource_state, p["resourcestate"], HOST_RESOURCE_STATES))
     if "hypervisor" in p:
-        query = query.where(Host.hypervisor_type == p["hypervisor"])
+        query = query.where(matches_hypervisor(Host.hypervisor_type, p["hypervisor"]))
     if p.get("hahost") or p.get("outofbandmanagementenabled"):
         query = query.where(Host.id.is_(None))  # no HA-dedicated hosts, no out-of-band management
     if "virtualmachineid" in p:

@@ -1,4 +1,5 @@
-"""listHypervisors: clusterstack runs Hyper-V failover clusters, so Hyper-V is the one hypervisor it knows."""
+"""listHypervisors: clusterstack runs Hyper-V failover clusters, so Hyper-V is the one hypervisor it knows, under
+CloudStack's name for it, `Hyperv`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import select
 
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.listing import ListResponse
-from clusterstack.server.api.lookup import find_by_uuid
+from clusterstack.server.api.lookup import filter_row_id
 from clusterstack.server.api.registry import ALL_ROLES, Param, api_command, define_entity
 from clusterstack.server.db.models.infrastructure import HYPERVISORS, Cluster, Zone
 
@@ -23,8 +24,8 @@ def list_hypervisors(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     """Without a zone: every hypervisor clusterstack supports. With one: those of the zone's clusters."""
     names: list[str] = list(HYPERVISORS)
     if "zoneid" in p:
-        zone = find_by_uuid(ctx.db, Zone, p["zoneid"], "zone", "zoneid")
+        zone_id = filter_row_id(ctx.db, Zone, p["zoneid"], "zone", "zoneid")
         present = set(ctx.db.scalars(select(Cluster.hypervisor_type).where(
-            Cluster.zone_id == zone.id, Cluster.removed.is_(None)).distinct()))
+            Cluster.zone_id == zone_id, Cluster.removed.is_(None)).distinct()))
         names = [n for n in names if n in present]
     return ListResponse("hypervisor", [{"name": n} for n in names], len(names))

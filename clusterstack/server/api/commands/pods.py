@@ -13,7 +13,7 @@ from clusterstack.server.api.commands.capacity import Scope, capacity_list
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, param_error
 from clusterstack.server.api.listing import ListResponse, paged_list
-from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
+from clusterstack.server.api.lookup import filter_row_id, find_by_uuid, keyword_pattern, matches_value
 from clusterstack.server.api.registry import ADMIN, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.db.base import new_uuid, utcnow
 from clusterstack.server.db.models.infrastructure import ALLOCATION_STATES, Pod, Zone
@@ -132,7 +132,7 @@ def create_pod(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
         Param("id", "uuid", description="list Pods by ID"),
         Param("name", description="list Pods by name"),
         Param("zoneid", "uuid", description="list Pods by Zone ID"),
-        Param("allocationstate", description="list pods by allocation state", choices=ALLOCATION_STATES),
+        Param("allocationstate", description="list pods by allocation state"),
         Param("showcapacities", "boolean", description="flag to display the capacity of the pods"),
         *PAGING_PARAMS,
     ],
@@ -145,10 +145,9 @@ def list_pods(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     if "name" in p:
         query = query.where(Pod.name == p["name"])
     if "zoneid" in p:
-        zone = find_by_uuid(db, Zone, p["zoneid"], "zone", "zoneid")
-        query = query.where(Pod.zone_id == zone.id)
+        query = query.where(Pod.zone_id == filter_row_id(db, Zone, p["zoneid"], "zone", "zoneid"))
     if "allocationstate" in p:
-        query = query.where(Pod.allocation_state == p["allocationstate"])
+        query = query.where(matches_value(Pod.allocation_state, p["allocationstate"], ALLOCATION_STATES))
     if "keyword" in p:
         query = query.where(Pod.name.ilike(keyword_pattern(p["keyword"]), escape="\\"))
     show = bool(p.get("showcapacities"))

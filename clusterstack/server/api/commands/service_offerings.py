@@ -19,7 +19,7 @@ from clusterstack.server.api.caller import Caller
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error
 from clusterstack.server.api.listing import ListResponse, paged_list
-from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
+from clusterstack.server.api.lookup import filter_row_id, find_by_uuid, keyword_pattern
 from clusterstack.server.api.registry import ADMIN, ALL_ROLES, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.catalog import PROVISIONING_TYPES, STORAGE_TYPES, ServiceOffering
@@ -82,6 +82,15 @@ def offering_domain(db: Session, params: dict[str, Any]) -> Domain | None:
 
 def offering_zone(db: Session, params: dict[str, Any]) -> Zone | None:
     return find_by_uuid(db, Zone, params["zoneid"], "zone", "zoneid") if "zoneid" in params else None
+
+
+def filter_domain_id(db: Session, params: dict[str, Any]) -> int | None:
+    """The domainid filter of an offering listing: a removed domain's (or "-1") matches nothing, as in CloudStack."""
+    return filter_row_id(db, Domain, params["domainid"], "domain", "domainid") if "domainid" in params else None
+
+
+def filter_zone_id(db: Session, params: dict[str, Any]) -> int | None:
+    return filter_row_id(db, Zone, params["zoneid"], "zone", "zoneid") if "zoneid" in params else None
 
 
 def owner_fields(db: Session, domain_id: int | None, zone_id: int | None) -> dict[str, Any]:
@@ -244,15 +253,17 @@ def list_service_offerings(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
                             | ServiceOffering.display_text.ilike(pattern, escape="\\"))
     if p.get("issystem"):
         query = query.where(ServiceOffering.system_use.is_(True))
-    domain = offering_domain(db, p)
-    if domain is not None:
-        query = query.where(ServiceOffering.domain_id == domain.id)
-    zone = offering_zone(db, p)
-    if zone is not None:
-        query = query.where(ServiceOffering.zone_id.is_(None) | (ServiceOffering.zone_id == zone.id))
+    domain_id = filter_domain_id(db, p)
+    if domain_id is not None:
+        query = query.where(ServiceOffering.domain_id == domain_id)
+    zone_id = filter_zone_id(db, p)
+    if zone_id is not None:
+        query = query.where(ServiceOffering.zone_id.is_(None) | (ServiceOffering.zone_id == zone_id))
     if "virtualmachineid" in p:
-        vm = find_by_uuid(db, VMInstance, p["virtualmachineid"], "virtual machine", "virtualmachineid")
-        query = query.where(ServiceOffering.id != vm.service_offering_id)
+        vm = db.get(VMInstance, filter_row_id(db, VMInstance, p["virtualmachineid"], "virtual machine",
+                                              "virtualmachineid"))
+        if vm is not None:
+            query = query.where(ServiceOffering.id != vm.service_offering_id)
     if "cpunumber" in p:
         query = query.where(ServiceOffering.cpu >= p["cpunumber"])
     if "cpuspeed" in p:

@@ -12,19 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
 from clusterstack.server import events
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, param_error
 from clusterstack.server.api.listing import ListResponse, paged_list
-from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
+from clusterstack.server.api.lookup import filter_row_id, find_by_uuid, keyword_pattern
 from clusterstack.server.api.registry import ADMIN, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.api.storage_url import StorageUrl, parse_storage_url
 from clusterstack.server.db.base import new_uuid, utcnow
 from clusterstack.server.db.models.infrastructure import (
     HYPERVISOR_HYPERV,
-    HYPERVISORS,
+    HYPERVISOR_SPELLINGS,
     STORAGE_POOL_STATES,
     STORAGE_SCOPES,
     STORAGE_TYPE_PRESETUP,
@@ -34,6 +34,7 @@ from clusterstack.server.db.models.infrastructure import (
     Pod,
     StoragePool,
     Zone,
+    hypervisor_type,
 )
 from clusterstack.server.db.references import describe_usages, usages
 from clusterstack.server.identity import secret_store
@@ -192,7 +193,7 @@ def _placement(ctx: CallContext, p: dict[str, Any]) -> _Placement:
             raise param_error(f"Pod {pod.name} does not belong to zone {zone.name}")
         if cluster.pod_id != pod.id:
             raise param_error(f"Cluster {cluster.name} does not belong to pod {pod.name}")
-        if "hypervisor" in p and p["hypervisor"] != cluster.hypervisor_type:
+        if "hypervisor" in p and hypervisor_type(p["hypervisor"]) != cluster.hypervisor_type:
             raise param_error(f"Invalid parameter hypervisor value={p['hypervisor']}: cluster {cluster.name} is "
                               f"{cluster.hypervisor_type}")
         return _Placement(zone, scope, pod, cluster, cluster.hypervisor_type)
@@ -201,7 +202,7 @@ def _placement(ctx: CallContext, p: dict[str, Any]) -> _Placement:
                           "storage.")
     if "podid" in p or "clusterid" in p:
         raise param_error("Zone wide primary storage takes no podid or clusterid; use scope CLUSTER for those")
-    return _Placement(zone, scope, None, None, p["hypervisor"])
+    return _Placement(zone, scope, None, None, hypervisor_type(p["hypervisor"]) or p["hypervisor"])
 
 
 def _check_url(db: Any, placement: _Placement, url: StorageUrl, details: dict[str, str]) -> dict[str, str]:
@@ -243,7 +244,7 @@ def _check_url(db: Any, placement: _Placement, url: StorageUrl, details: dict[st
         Param("clusterid", "uuid", description="the cluster ID for the storage pool"),
         Param("scope", description="the scope of the storage: cluster or zone", choices=STORAGE_SCOPES),
         Param("hypervisor", description="hypervisor type of the hosts in zone that will be attached to this "
-              "storage pool. Hyper-V", choices=HYPERVISORS),
+              "storage pool: Hyperv", choices=HYPERVISOR_SPELLINGS),
         Param("tags", description="the tags for the storage pool"),
         Param("istagarule", "boolean", description="Whether the informed tag is a JS interpretable rule or not."),
         Param("details", "map", description="the details for the storage pool (SMB: user, password, domain)"),
@@ -320,16 +321,19 @@ def list_storage_pools(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     if "name" in p:
         query = query.where(StoragePool.name == p["name"])
     if "zoneid" in p:
-        query = query.where(StoragePool.zone_id == find_by_uuid(db, Zone, p["zoneid"], "zone", "zoneid").id)
+        query = query.where(StoragePool.zone_id == filter_row_id(db, Zone, p["zoneid"], "zone", "zoneid"))
     if "podid" in p:
-        query = query.where(StoragePool.pod_id == find_by_uuid(db, Pod, p["podid"], "pod", "podid").id)
+        query = query.where(StoragePool.pod_id == filter_row_id(db, Pod, p["podid"], "pod", "podid"))
     if "clusterid" in p:
-        cluster = find_by_uuid(db, Cluster, p["clusterid"], "cluster", "clusterid")
-        query = query.where(StoragePool.cluster_id == cluster.id)
+        query = query.where(StoragePool.cluster_id == filter_row_id(db, Cluster, p["clusterid"], "cluster",
+                                                                     "clusterid"))
     if "hostid" in p:
-        host = find_by_uuid(db, Host, p["hostid"], "host", "hostid")
-        query = query.where((StoragePool.cluster_id == host.cluster_id)
-                            | ((StoragePool.scope == "ZONE") & (StoragePool.zone_id == host.zone_id)))
+        host = db.get(Host, filter_row_id(db, Host, p["hostid"], "host", "hostid"))
+        if host is None or host.removed is not None:
+            query = query.where(false())  # a host that is gone reaches no storage
+        else:
+            query = query.where((StoragePool.cluster_id == host.cluster_id)
+                                | ((StoragePool.scope == "ZONE") & (StoragePool.zone_id == host.zone_id)))
     if "ipaddress" in p:
         query = query.where(StoragePool.host_address == p["ipaddress"])
     if "path" in p:

@@ -24,7 +24,7 @@ from clusterstack.server.api.commands.resource_limits import check_limit
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error, permission_denied
 from clusterstack.server.api.listing import ListResponse, paged_list
-from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
+from clusterstack.server.api.lookup import filter_row_id, find_by_uuid, keyword_pattern
 from clusterstack.server.api.registry import (
     ACCOUNT_SCOPE_PARAMS,
     ALL_ROLES,
@@ -46,13 +46,11 @@ from clusterstack.server.db.models.catalog import (
     seed_uuid,
 )
 from clusterstack.server.db.models.identity import Account, Domain
-from clusterstack.server.db.models.infrastructure import HYPERVISOR_HYPERV, Zone
+from clusterstack.server.db.models.infrastructure import HYPERVISOR_HYPERV, Zone, hypervisor_type
 from clusterstack.server.db.models.instances import VMInstance
 
 TEMPLATE_RESOURCE_TYPE = 4
 DEFAULT_OS_TYPE = "Other (64-bit)"
-# how operators and tools spell the hypervisor (CloudStack's HypervisorType accepts its name and display name)
-_HYPERV_SPELLINGS = {"hyperv", "hyper-v"}
 _ARCHIVE_SUFFIXES = ("", ".zip", ".gz", ".bz2")
 
 define_entity("template", [
@@ -217,10 +215,10 @@ def _register(ctx: CallContext, p: dict[str, Any], *, iso: bool) -> VMTemplate:
         url = _check_url(p["url"], (FORMAT_ISO,))
     else:
         image_format = p["format"]
-        if p["hypervisor"].strip().lower() not in _HYPERV_SPELLINGS:
+        hypervisor = hypervisor_type(p["hypervisor"])
+        if hypervisor is None:
             raise param_error(f"Invalid parameter hypervisor value={p['hypervisor']}: clusterstack runs Hyper-V "
-                              "only (hypervisor=Hyper-V)")
-        hypervisor = HYPERVISOR_HYPERV
+                              f"only (hypervisor={HYPERVISOR_HYPERV})")
         if p.get("isrouting"):
             raise param_error("Routing templates are not supported: clusterstack runs no system VMs")
         url = _check_url(p["url"], (image_format,))
@@ -298,7 +296,7 @@ _COMMON_REGISTER_PARAMS = [
         *_COMMON_REGISTER_PARAMS,
         Param("format", required=True, choices=TEMPLATE_FORMATS, description="the format for the template. "
               "Possible values include VHD and VHDX (Hyper-V)."),
-        Param("hypervisor", required=True, description="the target hypervisor for the template (Hyper-V)"),
+        Param("hypervisor", required=True, description="the target hypervisor for the template: Hyperv"),
         Param("bits", "integer", description="32 or 64 bits support. 64 by default"),
         Param("passwordenabled", "boolean", description="true if the template supports the password reset "
               "feature; default is false"),
@@ -384,9 +382,9 @@ def _list(ctx: CallContext, p: dict[str, Any], *, iso: bool) -> ListResponse:
         query = query.where(VMTemplate.name.ilike(pattern, escape="\\")
                             | VMTemplate.display_text.ilike(pattern, escape="\\"))
     if "zoneid" in p:
-        zone = find_by_uuid(db, Zone, p["zoneid"], "zone", "zoneid")
-        query = query.where(VMTemplate.cross_zones.is_(True) | (VMTemplate.zone_id == zone.id))
-    if "hypervisor" in p and not iso and p["hypervisor"].strip().lower() not in _HYPERV_SPELLINGS:
+        zone_id = filter_row_id(db, Zone, p["zoneid"], "zone", "zoneid")
+        query = query.where(VMTemplate.cross_zones.is_(True) | (VMTemplate.zone_id == zone_id))
+    if "hypervisor" in p and not iso and hypervisor_type(p["hypervisor"]) is None:
         query = query.where(VMTemplate.id.is_(None))  # every template here is a Hyper-V one
     if "ostypeid" in p:
         os_type = find_by_uuid(db, GuestOS, p["ostypeid"], "OS type", "ostypeid")

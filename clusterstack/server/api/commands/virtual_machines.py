@@ -20,8 +20,8 @@ from clusterstack.server.api.access import scope_owned
 from clusterstack.server.api.caller import Caller
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error
-from clusterstack.server.api.listing import ListResponse, page_window
-from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
+from clusterstack.server.api.listing import ListResponse, page_window, scope_of_id
+from clusterstack.server.api.lookup import filter_row_id, keyword_pattern, matches_hypervisor, matches_value
 from clusterstack.server.api.registry import (
     ACCOUNT_SCOPE_PARAMS,
     ALL_ROLES,
@@ -236,10 +236,10 @@ def _conditions(db: Session, caller: Caller, p: dict[str, Any]) -> list[Any]:
     if "displayname" in p:
         where.append(VMInstance.display_name == p["displayname"])
     if "state" in p:
-        if p["state"] == "Present":
+        if p["state"].lower() == "present":
             where.append(VMInstance.state.notin_(("Destroyed", "Expunging")))
         else:
-            where.append(VMInstance.state == p["state"])
+            where.append(matches_value(VMInstance.state, p["state"], VM_STATES))
     if "haenable" in p:
         where.append(VMInstance.ha_enabled.is_(p["haenable"]))
     if "keyword" in p:
@@ -252,18 +252,18 @@ def _conditions(db: Session, caller: Caller, p: dict[str, Any]) -> list[Any]:
                ("serviceofferingid", ServiceOffering, "service offering", VMInstance.service_offering_id))
     for param, model, entity, column in lookups:
         if param in p:
-            where.append(column == find_by_uuid(db, model, p[param], entity, param).id)
+            where.append(column == filter_row_id(db, model, p[param], entity, param))
     placement = (("hostid", Host, "host", VMInstance.host_id), ("podid", Pod, "pod", VMInstance.pod_id),
                  ("clusterid", Cluster, "cluster", VMInstance.cluster_id))
     for param, model, entity, column in placement:
         if param in p:
             if not caller.is_root_admin:
                 raise param_error(f"Invalid parameter {param}: only root admins may list instances by {entity}")
-            where.append(column == find_by_uuid(db, model, p[param], entity, param).id)
+            where.append(column == filter_row_id(db, model, p[param], entity, param))
     if "userid" in p:
-        where.append(VMInstance.user_id == find_by_uuid(db, User, p["userid"], "user", "userid").id)
-    if "hypervisor" in p and p["hypervisor"].strip().lower() not in ("hyperv", "hyper-v"):
-        where.append(VMInstance.id.is_(None))  # every instance here runs on Hyper-V
+        where.append(VMInstance.user_id == filter_row_id(db, User, p["userid"], "user", "userid"))
+    if "hypervisor" in p:
+        where.append(matches_hypervisor(VMInstance.hypervisor_type, p["hypervisor"]))
     if "tags" in p:
         where.append(VMInstance.id.is_(None))  # instances carry no resource tags yet, so none matches
     if not caller.is_root_admin:
@@ -281,7 +281,7 @@ def _conditions(db: Session, caller: Caller, p: dict[str, Any]) -> list[Any]:
               "exclusive with id", since="4.4"),
         Param("name", description="name of the virtual machine (a substring match is done with keyword)"),
         Param("displayname", description="list by the display name of the virtual machine", since="4.18.0"),
-        Param("state", choices=(*VM_STATES, "Present"), description="state of the virtual machine. Possible "
+        Param("state", description="state of the virtual machine. Possible "
               "values are: Running, Stopped, Present, Destroyed, Expunged. Present is used for the state equal "
               "not destroyed."),
         Param("zoneid", "uuid", description="the availability zone ID"),
@@ -319,12 +319,13 @@ def list_virtual_machines(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     where = _conditions(db, caller, p)
     if "networkid" in p or "groupid" in p:
         where.append(VMInstance.id.is_(None))
-    count_query = scope_owned(db, caller, select(func.count(VMInstance.id)).where(*where), VMInstance, p)
+    scope = scope_of_id(p)
+    count_query = scope_owned(db, caller, select(func.count(VMInstance.id)).where(*where), VMInstance, scope)
     total = db.scalar(count_query) or 0
     if total == 0:
         return ListResponse("virtualmachine", [], 0)
     offset, limit = window if window is not None else (0, None)
-    ids = scope_owned(db, caller, select(VMInstance.id).where(*where), VMInstance, p)
+    ids = scope_owned(db, caller, select(VMInstance.id).where(*where), VMInstance, scope)
     # a Core execution on the unit of work's connection: plain rows, no ORM loading machinery per row
     rows = db.connection().execute(page_of_ids(ids, offset, limit)).all()
     admin = caller.is_root_admin

@@ -20,7 +20,14 @@ from clusterstack.server.api.registry import ADMIN, ALL_ROLES, JobTarget, Param,
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.catalog import DiskOffering, ServiceOffering, VMTemplate
 from clusterstack.server.db.models.identity import ACCOUNT_TYPE_ADMIN, Account, Domain
-from clusterstack.server.db.models.infrastructure import Cluster, Host, StoragePool, Zone
+from clusterstack.server.db.models.infrastructure import (
+    HYPERVISOR_HYPERV,
+    HYPERVISOR_SPELLINGS,
+    Cluster,
+    Host,
+    StoragePool,
+    Zone,
+)
 from clusterstack.server.db.models.instances import VMInstance, Volume, instance_name
 from clusterstack.server.orchestration import vm_lifecycle as lifecycle
 from clusterstack.server.orchestration.cluster_access import require_quorum
@@ -152,6 +159,7 @@ def _prepare_deploy(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
                     guest_os_id=template.guest_os_id, zone_id=zone.id, pod_id=placement.host.pod_id,
                     cluster_id=placement.host.cluster_id, host_id=placement.host.id if start else None,
                     account_id=account.id, domain_id=account.domain_id, user_id=ctx.user.user_id,
+                    hypervisor_type=HYPERVISOR_HYPERV,
                     cpu=offering.cpu, speed=offering.speed, ram_size=offering.ram_size,
                     group_name=p.get("group"), power_state="PowerOff")
     db.add(vm)
@@ -214,7 +222,7 @@ def _job_vm(ctx: CallContext) -> VMInstance:
         Param("account", description="an optional account for the virtual machine (with domainid)"),
         Param("domainid", "uuid", description="an optional domainId for the virtual machine (with account)"),
         Param("group", description="an optional group for the virtual machine"),
-        Param("hypervisor", description="the hypervisor: Hyper-V", choices=("Hyper-V",)),
+        Param("hypervisor", description="the hypervisor: Hyperv", choices=HYPERVISOR_SPELLINGS),
     ],
 )
 def deploy_virtual_machine(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:

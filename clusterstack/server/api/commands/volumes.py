@@ -13,8 +13,8 @@ from sqlalchemy import Select, Subquery, func, select
 from clusterstack.server.api.access import scope_owned
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error
-from clusterstack.server.api.listing import ListResponse, page_window
-from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
+from clusterstack.server.api.listing import ListResponse, page_window, scope_of_id
+from clusterstack.server.api.lookup import filter_row_id, keyword_pattern, matches_value
 from clusterstack.server.api.registry import (
     ACCOUNT_SCOPE_PARAMS,
     ALL_ROLES,
@@ -26,7 +26,7 @@ from clusterstack.server.api.registry import (
 )
 from clusterstack.server.db.models.catalog import DiskOffering, ServiceOffering
 from clusterstack.server.db.models.identity import Account, Domain
-from clusterstack.server.db.models.infrastructure import Cluster, Host, Pod, StoragePool, Zone
+from clusterstack.server.db.models.infrastructure import HYPERVISOR_HYPERV, Cluster, Host, Pod, StoragePool, Zone
 from clusterstack.server.db.models.instances import VOLUME_STATES, VOLUME_TYPES, VMInstance, Volume
 
 HIDDEN_FROM_USERS = ("Destroy", "Expunging", "Expunged")
@@ -117,7 +117,7 @@ def volume_page_query(page: Subquery) -> Select[Any]:
 def render_volume_row(row: Any, *, admin: bool) -> dict[str, Any]:
     volume = dict(zip(_KEYS, row, strict=True))
     volume["storagetype"] = "shared"
-    volume["hypervisor"] = "Hyper-V"
+    volume["hypervisor"] = HYPERVISOR_HYPERV
     volume["destroyed"] = volume["state"] in ("Destroy", "Expunging", "Expunged")
     volume["isextractable"] = False
     volume["tags"] = []
@@ -137,8 +137,8 @@ def render_volume_row(row: Any, *, admin: bool) -> dict[str, Any]:
         Param("ids", "list", collection_type="uuid", description="the IDs of the volumes, mutually exclusive with "
               "id", since="4.9"),
         Param("name", description="the name of the disk volume"),
-        Param("type", choices=VOLUME_TYPES, description="the type of disk volume"),
-        Param("state", choices=VOLUME_STATES, description="state of the volume. Possible values are: Ready, "
+        Param("type", description="the type of disk volume"),
+        Param("state", description="state of the volume. Possible values are: Ready, "
               "Allocated, Destroy, Expunging, Expunged."),
         Param("virtualmachineid", "uuid", description="the ID of the virtual machine"),
         Param("zoneid", "uuid", description="the ID of the availability zone"),
@@ -169,26 +169,26 @@ def list_volumes(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     if "name" in p:
         where.append(Volume.name == p["name"])
     if "type" in p:
-        where.append(Volume.volume_type == p["type"])
+        where.append(matches_value(Volume.volume_type, p["type"], VOLUME_TYPES))
     if "state" in p:
-        where.append(Volume.state == p["state"])
+        where.append(matches_value(Volume.state, p["state"], VOLUME_STATES))
     if "keyword" in p:
         where.append(Volume.name.ilike(keyword_pattern(p["keyword"]), escape="\\"))
     if "virtualmachineid" in p:
-        vm = find_by_uuid(db, VMInstance, p["virtualmachineid"], "virtual machine", "virtualmachineid")
-        where.append(Volume.instance_id == vm.id)
+        where.append(Volume.instance_id == filter_row_id(db, VMInstance, p["virtualmachineid"], "virtual machine",
+                                                         "virtualmachineid"))
     if "zoneid" in p:
-        where.append(Volume.zone_id == find_by_uuid(db, Zone, p["zoneid"], "zone", "zoneid").id)
+        where.append(Volume.zone_id == filter_row_id(db, Zone, p["zoneid"], "zone", "zoneid"))
     if "diskofferingid" in p:
-        offering = find_by_uuid(db, DiskOffering, p["diskofferingid"], "disk offering", "diskofferingid")
-        where.append(Volume.disk_offering_id == offering.id)
+        where.append(Volume.disk_offering_id == filter_row_id(db, DiskOffering, p["diskofferingid"], "disk offering",
+                                                              "diskofferingid"))
     for param, model, entity in (("podid", Pod, "pod"), ("clusterid", Cluster, "cluster"), ("hostid", Host, "host"),
                                  ("storageid", StoragePool, "storage pool")):
         if param not in p:
             continue
         if not admin:
             raise param_error(f"Invalid parameter {param}: only root admins may list volumes by {entity}")
-        row_id = find_by_uuid(db, model, p[param], entity, param).id
+        row_id = filter_row_id(db, model, p[param], entity, param)
         if param == "hostid":
             where.append(Volume.instance_id.in_(select(VMInstance.id).where(VMInstance.host_id == row_id)))
         elif param == "storageid":
@@ -203,11 +203,12 @@ def list_volumes(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         where.append(Volume.display_volume.is_(True))
     elif "displayvolume" in p:
         where.append(Volume.display_volume.is_(p["displayvolume"]))
-    total = db.scalar(scope_owned(db, caller, select(func.count(Volume.id)).where(*where), Volume, p)) or 0
+    scope = scope_of_id(p)
+    total = db.scalar(scope_owned(db, caller, select(func.count(Volume.id)).where(*where), Volume, scope)) or 0
     if total == 0:
         return ListResponse("volume", [], 0)
     offset, limit = window if window is not None else (0, None)
-    ids = scope_owned(db, caller, select(Volume.id).where(*where), Volume, p)
+    ids = scope_owned(db, caller, select(Volume.id).where(*where), Volume, scope)
     page = ids.order_by(Volume.id).offset(offset).limit(limit).subquery("page")
     rows = db.connection().execute(volume_page_query(page).order_by(Volume.id)).all()
     return ListResponse("volume", [render_volume_row(row, admin=admin) for row in rows], total)

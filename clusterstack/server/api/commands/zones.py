@@ -15,7 +15,7 @@ from clusterstack.server.api.commands.capacity import Scope, capacity_list
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, param_error
 from clusterstack.server.api.listing import ListResponse, paged_list
-from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
+from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern, matches_value
 from clusterstack.server.api.registry import ADMIN, ALL_ROLES, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.db.base import new_uuid, utcnow
 from clusterstack.server.db.models.identity import Domain
@@ -191,8 +191,7 @@ def create_zone(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
         Param("available", "boolean", description="true if you want to retrieve all available Zones. False if you "
               "only want to return the Zones from which you have at least one VM. Default is false."),
         Param("domainid", "uuid", description="the ID of the domain associated with the zone"),
-        Param("networktype", description="the network type of the zone that the virtual machine belongs to",
-              choices=NETWORK_TYPES),
+        Param("networktype", description="the network type of the zone that the virtual machine belongs to"),
         Param("showcapacities", "boolean", description="flag to display the capacity of the zones"),
         Param("tags", "map", description="List zones by resource tags (key/value pairs)"),
         *PAGING_PARAMS,
@@ -212,7 +211,7 @@ def list_zones(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     if "name" in p:
         query = query.where(Zone.name == p["name"])
     if "networktype" in p:
-        query = query.where(Zone.network_type == p["networktype"])
+        query = query.where(matches_value(Zone.network_type, p["networktype"], NETWORK_TYPES))
     if "keyword" in p:
         pattern = keyword_pattern(p["keyword"])
         query = query.where(Zone.name.ilike(pattern, escape="\\") | Zone.description.ilike(pattern, escape="\\"))

@@ -16,8 +16,17 @@ from clusterstack.server.db.base import Base, Entity, UtcDateTime
 # CloudStack's Grouping.AllocationState
 ALLOCATION_STATES = ("Enabled", "Disabled")
 NETWORK_TYPES = ("Basic", "Advanced")
-HYPERVISOR_HYPERV = "Hyper-V"
+# CloudStack's Hypervisor.HypervisorType name for Hyper-V is "Hyperv": what the API answers and the database
+# holds. On input CloudStack matches it case-insensitively; "Hyper-V", the product's name, is accepted too.
+HYPERVISOR_HYPERV = "Hyperv"
 HYPERVISORS = (HYPERVISOR_HYPERV,)
+HYPERVISOR_SPELLINGS = (HYPERVISOR_HYPERV, "Hyper-V")  # what a `hypervisor` parameter accepts, in any case
+
+
+def hypervisor_type(name: str) -> str | None:
+    """CloudStack's name for a hypervisor given on input ("hyperv", "Hyper-V", ...), or None for one we don't run."""
+    spelled = name.strip().lower()
+    return HYPERVISOR_HYPERV if spelled in {s.lower() for s in HYPERVISOR_SPELLINGS} else None
 CLUSTER_TYPE_CLOUD_MANAGED = "CloudManaged"
 CLUSTER_TYPES = (CLUSTER_TYPE_CLOUD_MANAGED,)
 # CloudStack's Managed.ManagedState

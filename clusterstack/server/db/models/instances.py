@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clusterstack.server.db.base import Base, Entity, UtcDateTime
+from clusterstack.server.db.models.infrastructure import HYPERVISOR_HYPERV
 
 # CloudStack's VirtualMachine.State
 VM_STATES = ("Starting", "Running", "Stopping", "Stopped", "Migrating", "Error", "Unknown", "Shutdown",
@@ -54,7 +55,7 @@ class VMInstance(Entity, Base):
     template_id: Mapped[int | None] = mapped_column(ForeignKey("vm_template.id"), nullable=True, index=True)
     iso_id: Mapped[int | None] = mapped_column(ForeignKey("vm_template.id"), nullable=True)
     guest_os_id: Mapped[int | None] = mapped_column(ForeignKey("guest_os.id"), nullable=True)
-    hypervisor_type: Mapped[str] = mapped_column(String(32), default="Hyper-V")
+    hypervisor_type: Mapped[str] = mapped_column(String(32), default=HYPERVISOR_HYPERV)
     zone_id: Mapped[int] = mapped_column(ForeignKey("data_center.id"), index=True)
     pod_id: Mapped[int | None] = mapped_column(ForeignKey("host_pod_ref.id"), nullable=True, index=True)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("cluster.id"), nullable=True, index=True)

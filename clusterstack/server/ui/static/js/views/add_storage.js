@@ -4,6 +4,7 @@
 import { call, listAll } from "../api.js";
 import { field, formValues } from "../dialog.js";
 import { h, link, pageHead } from "../dom.js";
+import { HYPERV, isHyperv } from "../hypervisor.js";
 
 function options(items) {
   return items.map((item) => h("option", { value: item.id }, item.name));
@@ -51,7 +52,7 @@ export async function mountAddStorage(main, { navigate }) {
   }
   async function fillClusters() {
     clusters = elements.podid.value
-      ? (await listAll("listClusters", "cluster", { podid: elements.podid.value })).filter((c) => c.hypervisortype === "Hyper-V")
+      ? (await listAll("listClusters", "cluster", { podid: elements.podid.value })).filter((c) => isHyperv(c.hypervisortype))
       : [];
     elements.clusterid.replaceChildren(...options(clusters));
   }
@@ -84,7 +85,7 @@ export async function mountAddStorage(main, { navigate }) {
     }
     const cluster = clusters.find((c) => c.id === values.clusterid);
     const params = {
-      name: values.name, zoneid: values.zoneid, scope: values.scope, hypervisor: "Hyper-V",
+      name: values.name, zoneid: values.zoneid, scope: values.scope, hypervisor: HYPERV,
       url: storageUrl(values, cluster?.name ?? ""), provider: values.provider, tags: values.tags,
       podid: zoneWide ? undefined : values.podid, clusterid: zoneWide ? undefined : values.clusterid,
     };

@@ -4,6 +4,7 @@ import { call, list } from "../api.js";
 import { confirmAction } from "../dialog.js";
 import { h, link, pageHead } from "../dom.js";
 import { badge, bytes, percent } from "../format.js";
+import { hypervisorLabel, isHyperv } from "../hypervisor.js";
 import { actionButton, trackJob } from "../jobs.js";
 import { DataTable } from "../table.js";
 
@@ -59,12 +60,12 @@ export function mountClusters(main) {
   return listPage(main, {
     title: "Clusters", label: "Clusters", command: "listClusters", key: "cluster", topics: (t) => t === "clusters",
     columns: [
-      { key: "name", label: "Name", render: (c) => c.hypervisortype === "Hyper-V"
+      { key: "name", label: "Name", render: (c) => isHyperv(c.hypervisortype)
         ? link(`/client/clusters/${c.id}/roles`, c.name) : c.name },
       { key: "failovercluster", label: "Failover Cluster", value: (c) => c.resourcedetails?.failoverClusterName,
         render: (c) => c.resourcedetails?.failoverClusterName ?? "—" },
       { key: "zonename", label: "Zone" }, { key: "podname", label: "Pod" },
-      { key: "hypervisortype", label: "Hypervisor" }, { key: "clustertype", label: "Cluster Type" },
+      { key: "hypervisortype", label: "Hypervisor", render: (c) => hypervisorLabel(c.hypervisortype) }, { key: "clustertype", label: "Cluster Type" },
       { key: "allocationstate", label: "Allocation State", render: (c) => badge(c.allocationstate) },
     ],
   });
@@ -104,7 +105,7 @@ export async function mountHosts(main) {
         render: (host) => `${host.cpunumber} × ${host.cpuspeed} MHz, ${host.cpuallocated} allocated` },
       { key: "memory", label: "Memory", value: (host) => host.memoryallocated,
         render: (host) => usage(host.memoryallocated, host.memorytotal, bytes) },
-      { key: "hypervisor", label: "Hypervisor" },
+      { key: "hypervisor", label: "Hypervisor", render: (host) => hypervisorLabel(host.hypervisor) },
     ],
     load: ({ page, pagesize, keyword }) => list("listHosts", "host", { page, pagesize, keyword, type: "Routing" }),
   });
