@@ -185,7 +185,7 @@ def _quarantine_left(node: dict[str, Any], result: dict[str, Any]) -> str:
     if until is None:
         return ""
     left = max(0.0, float(until) - float(result.get("time") or 0))
-    return f" for another {left / 60:.0f} min" if left < 7200 else f" for another {left / 3600:.1f} h"
+    return f" for another {left / 60:.0f} min" if left < 3600 else f" for another {left / 3600:.1f} h"
 
 
 @sim.command("node-down")
@@ -196,7 +196,8 @@ def node_down(sim_url: str | None, node: str) -> None:
     result = _fault(sim_url, "node-down", {"node": node})
     name = result["node"]["name"]
     if result["node"]["state"] in ("Down", "Quarantined"):  # not a member: nothing for the cluster to notice
-        click.echo(f"{name} is down; its machine is off and the cluster has it {result['node']['state']}")
+        click.echo(f"{name} is down; the cluster already had it {result['node']['state']}, so there is nothing "
+                   "for it to notice")
         return
     click.echo(f"{name} is down; the cluster will notice {_within(result, 'detect_seconds')} and fail its roles "
                "over to the other nodes")
@@ -217,7 +218,7 @@ def node_up(sim_url: str | None, node: str, clear_quarantine: bool) -> None:
             _fail(f"{name} runs but is Quarantined{_quarantine_left(found, result)} (too many failures within an "
                   f"hour, event 1683): the cluster will not take it back; `clusterstack sim node-up {name} "
                   "--clear-quarantine` clears the quarantine (Start-ClusterNode -ClearQuarantine)")
-        found = _call(sim_url, "POST", f"/nodes/{name}/clear-quarantine", {}, expect=("name", "state"))
+        _call(sim_url, "POST", f"/nodes/{name}/clear-quarantine", {}, expect=("name", "state"))
         click.echo(f"{name} is out of quarantine and starting; it joins the cluster {_within(result, 'join_seconds')}")
         return
     if found["state"] in ("Up", "Paused"):

@@ -99,6 +99,9 @@ def test_faults_say_what_happened_in_the_operators_words(simulator: Any) -> None
                                    "10) and fail its roles over to the other nodes")
     assert "cursor" not in down.stdout and "done" not in down.stdout
     wait_for(simulator, N17, "Down")
+    twice = sim("node-down", N17, "--sim", simulator.url)
+    assert twice.stdout.strip() == (f"{N17} is down; the cluster already had it Down, so there is nothing for it "
+                                    "to notice")
     up = sim("node-up", N17, "--sim", simulator.url)
     assert up.returncode == 0, up.stderr
     assert up.stdout.strip().startswith(f"{N17} is starting; it joins the cluster within 2 s")
