@@ -127,9 +127,9 @@ def test_list_apis_describes_the_instance_fields(sqlite_catalog: Catalog) -> Non
 
 def test_list_refusals(sqlite_catalog: Catalog) -> None:
     api = sqlite_catalog.cs
-    assert "state" in refused(api.listVirtualMachines, state="Sleeping").text
+    assert api.listVirtualMachines(state="Sleeping") == {}  # CloudStack compares the state: nothing matches
     assert "Page size" in refused(api.listVirtualMachines, pagesize=100000).text
     assert "hostid" in refused(api.listVirtualMachines, hostid="HYPERVCLLOUD13").text
     failure = refused(api.listVirtualMachines, zoneid="00000000-0000-0000-0000-000000000000")
     assert (failure.errorcode, failure.cserrorcode) == (431, 4350) and "zoneid" in failure.text
-    assert "type" in refused(api.listVolumes, type="SWAP").text
+    assert api.listVolumes(type="SWAP") == {}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from clusterstack.server import app
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.listing import ListResponse, page_window, paged_list
-from clusterstack.server.api.lookup import find_by_uuid, keyword_pattern
+from clusterstack.server.api.lookup import filter_row_id, keyword_pattern
 from clusterstack.server.api.registry import ALL_ROLES, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.db.models.catalog import (
     GUEST_OS_CATEGORIES,
@@ -115,8 +115,8 @@ def list_os_types(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     if "id" in p:
         query = query.where(GuestOS.uuid == p["id"])
     if "oscategoryid" in p:
-        category = find_by_uuid(db, GuestOSCategory, p["oscategoryid"], "OS category", "oscategoryid")
-        query = query.where(GuestOS.category_id == category.id)
+        query = query.where(GuestOS.category_id == filter_row_id(db, GuestOSCategory, p["oscategoryid"],
+                                                                 "OS category", "oscategoryid"))
     if "description" in p:
         query = query.where(GuestOS.display_name.ilike(keyword_pattern(p["description"]), escape="\\"))
     if "keyword" in p:

@@ -387,8 +387,7 @@ def _list(ctx: CallContext, p: dict[str, Any], *, iso: bool) -> ListResponse:
     if "hypervisor" in p and not iso and hypervisor_type(p["hypervisor"]) is None:
         query = query.where(VMTemplate.id.is_(None))  # every template here is a Hyper-V one
     if "ostypeid" in p:
-        os_type = find_by_uuid(db, GuestOS, p["ostypeid"], "OS type", "ostypeid")
-        query = query.where(VMTemplate.guest_os_id == os_type.id)
+        query = query.where(VMTemplate.guest_os_id == filter_row_id(db, GuestOS, p["ostypeid"], "OS type", "ostypeid"))
     for param, column in (("bootable", VMTemplate.bootable), ("ispublic", VMTemplate.is_public),
                           ("isready", VMTemplate.ready)):
         if param in p and iso:
