@@ -180,7 +180,7 @@ def test_the_channel_needs_the_sessionkey_of_the_sessions_cookie(live_server: An
         assert response.status_code == 401, response.text
         assert response.json()["errorresponse"]["errorcode"] == 401
     api = httpx.get(live_server.endpoint, params={"command": "logout", "response": "json",
-                                                  "sessionkey": other_key})
+                                                  "sessionkey": other_key}, cookies={"JSESSIONID": other_session_id})
     assert api.status_code == 200
     gone = httpx.get(url, params={"sessionkey": other_key}, cookies={"JSESSIONID": other_session_id})
     assert gone.status_code == 401
@@ -303,7 +303,9 @@ def test_logging_out_ends_the_stream(live_server: Any, streams: Callable[..., Li
     key, session_id = _login(live_server)
     stream = streams(live_server, (key, session_id))
     _hello(stream)
-    httpx.get(live_server.endpoint, params={"command": "logout", "response": "json", "sessionkey": key})
+    logout = httpx.get(live_server.endpoint, params={"command": "logout", "response": "json", "sessionkey": key},
+                       cookies={"JSESSIONID": session_id})
+    assert logout.status_code == 200, logout.text
     messages = stream.until(lambda m: m.event == "goodbye")
     assert messages[-1].data == {"reason": "session"}
     assert stream.next() is None
