@@ -6,9 +6,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from .console_session import BROWSER_ARGS, CHROMIUM, Console
 from .demo_process import DemoProcess
+
+# A page's assertions wait as long as its actions do (console_session's 20 s default): Playwright's 5 s for an
+# `expect` was too short on a shared 2-core machine running the rest of the suite beside the browser
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="module")
