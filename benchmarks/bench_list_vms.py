@@ -130,7 +130,7 @@ def medians_ms(runners: dict[str, Callable[[], Any]], runs: int) -> dict[str, tu
 def signed(key: str, secret: str, page: int) -> dict[str, str]:
     params = {"command": "listVirtualMachines", "response": "json", "listall": "true", "page": str(page),
               "pagesize": str(PAGE_SIZE), "apiKey": key, "signatureVersion": "3",
-              "expires": (datetime.now(UTC) + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S+0000")}
+              "expires": (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S+0000")}
     params["signature"] = sign_params(params, secret)
     return params
 
