@@ -318,7 +318,7 @@ class HyperVDriver(FailoverClusterDriver):
         """One role in one round trip: its group, and its VM and drives asked of every node that answered the last
         report (the nodes without it say so, harmlessly); drive sizes from what the driver knows, asked only for
         a drive it has not seen."""
-        nodes = [n.name for n in self._disks_and_nodes().nodes if n.state in REACHABLE_STATES]
+        nodes = self._reachable_nodes()
         try:
             out = self._cluster(Pipeline((
                 _group_named(name),
@@ -336,8 +336,12 @@ class HyperVDriver(FailoverClusterDriver):
         vhds = self._vhds(drives, self._disks(), known_sizes=True).get(name, ())
         return reports.role_report(group, vm, vhds, self._last.role(name) if self._last is not None else None)
 
-    def _disks_and_nodes(self) -> ClusterReport:
+    def _known(self) -> ClusterReport:
+        """The last report read (its nodes and disks change seldom), or a new one when there is none yet."""
         return self._last or self.report()
+
+    def _reachable_nodes(self) -> list[str]:
+        return [n.name for n in self._known().nodes if n.state in REACHABLE_STATES]
 
     def node(self, name: str) -> NodeReport | None:
         try:
@@ -406,7 +410,7 @@ class HyperVDriver(FailoverClusterDriver):
         """Each node's System (FailoverClustering) and Hyper-V-VMMS logs, merged by time. The cursor holds,
         per node and log, the last record id read; a log whose newest record is older than that was cleared."""
         positions = _decode_cursor(cursor)
-        nodes = [n.name for n in (self._last or self.report()).nodes]
+        nodes = [n.name for n in self._known().nodes]
         entries: list[tuple[ClusterEventReport, str, str]] = []
         for node in nodes:
             endpoint = self._node_endpoint(node)
@@ -486,8 +490,7 @@ class HyperVDriver(FailoverClusterDriver):
         return role
 
     def _first_up_node(self) -> str:
-        report = self._last or self.report()
-        for node in report.nodes:
+        for node in self._known().nodes:
             if node.state == "Up":
                 return node.name
         raise QuorumLost(f"failover cluster at {self.address} has no node Up")
@@ -507,7 +510,7 @@ class HyperVDriver(FailoverClusterDriver):
 
     def _unclustered_vm(self, name: str) -> str | None:
         """The node of a VM named `name` that is not (yet) a role, if any node has one."""
-        nodes = [n.name for n in self._disks_and_nodes().nodes if n.state in REACHABLE_STATES]
+        nodes = self._reachable_nodes()
         found = self._cluster(Pipeline.of(Cmdlet.of("Get-VM", Name=name, ComputerName=nodes),
                                           _select(VM_FIELDS))).objects
         return text(prop(found[0], "ComputerName")) or None if found else None
@@ -626,7 +629,7 @@ class HyperVDriver(FailoverClusterDriver):
     # ---- virtual hard disks --------------------------------------------------------------------------------
 
     def _disks(self) -> tuple[DiskReport, ...]:
-        return (self._last or self.report()).disks
+        return self._known().disks
 
     def _vhd(self, obj: Any, attached_to: str | None = None) -> VhdReport:
         path = text(prop(obj, "Path"))
