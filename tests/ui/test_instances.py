@@ -111,6 +111,8 @@ def test_the_instance_page_merges_cloud_and_cluster_events(console: Console, dem
 
 
 def test_dashboard_counts_quorum_capacity_and_feeds(console: Console, demo: DemoProcess) -> None:
+    # Its own instance: under xdist this test may be the first of its module on a worker (a fresh demo).
+    _deploy(demo, "dashboardvm", "small", "HYPERVCLLOUD13")
     api = demo.admin()
     running = len(api.items("listVirtualMachines", "virtualmachine", listall=True, state="Running"))
     page = console.login()
