@@ -240,6 +240,14 @@ def scratch_copy(cluster: Cluster, nodes: Iterable[str] = (), disks: Iterable[st
     return work
 
 
+def own_role(work: Cluster, name: str) -> Role:
+    """Role `name` of a scratch copy, made the copy's own so that it can be changed (what-if edits)."""
+    if isinstance(work, _Scratch) and name in work._shared:
+        work.roles[name] = _copy_role(work.roles[name])
+        work._shared.discard(name)
+    return work.roles[name]
+
+
 # ---- the rehearsal ---------------------------------------------------------------------------------------------
 
 def rehearse(cluster: Cluster, nodes: Sequence[str], disks: Sequence[str] = (), *,

@@ -113,6 +113,13 @@ class RoleReport:
     cpus: int
     vhds: tuple[VhdReport, ...] = ()
     information: str = ""
+    # how the cluster fails it over (what a failover rehearsal needs); empty or None where a driver cannot read it
+    preferred_owners: tuple[str, ...] = ()  # Get-ClusterOwnerNode -Group (the simulator's JSON only)
+    possible_owners: tuple[str, ...] = ()  # empty: every node (the simulator's JSON only)
+    anti_affinity: tuple[str, ...] = ()  # the group's AntiAffinityClassNames
+    failover_threshold: int | None = None  # FailoverThreshold; None: the cluster's default (nodes - 1)
+    failover_period_hours: float = 6.0  # FailoverPeriod
+    recent_failovers: int = 0  # failovers counted within FailoverPeriod (the simulator tells; WSFC does not: 0)
 
     @property
     def priority_name(self) -> str:
@@ -188,6 +195,8 @@ class ClusterReport:
     roles: tuple[RoleReport, ...]
     disks: tuple[DiskReport, ...]
     cursor: int  # change-feed position this report reflects
+    profile: str | None = None  # the failover timings in force: "2016" (VM resiliency, quarantine) or "2012R2"
+    dynamic_quorum: bool = True  # DynamicQuorum
 
     def node(self, name: str) -> NodeReport | None:
         return next((n for n in self.nodes if n.name.lower() == name.lower()), None)

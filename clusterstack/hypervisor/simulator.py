@@ -77,6 +77,12 @@ def _role(data: dict[str, Any]) -> RoleReport:
         cpus=int(data.get("cpus", 0)),
         vhds=tuple(_vhd(v, data["name"]) for v in data.get("vhds", [])),
         information=data.get("information") or "",
+        preferred_owners=tuple(data.get("preferred_owners") or ()),
+        possible_owners=tuple(data.get("possible_owners") or ()),
+        anti_affinity=tuple(data.get("anti_affinity") or ()),
+        failover_threshold=None if data.get("failover_threshold") is None else int(data["failover_threshold"]),
+        failover_period_hours=float(data.get("failover_period_hours", 6.0)),
+        recent_failovers=int(data.get("recent_failovers", 0)),
     )
 
 
@@ -141,6 +147,8 @@ def parse_report(data: dict[str, Any], known: RoleCache | None = None) -> tuple[
         roles=roles,
         disks=tuple(_disk(d) for d in data.get("disks", [])),
         cursor=int(data.get("cursor", 0)),
+        profile=data.get("profile"),
+        dynamic_quorum=bool(data.get("dynamic_quorum", True)),
     ), seen
 
 

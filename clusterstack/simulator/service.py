@@ -259,6 +259,10 @@ class SimulatedCluster:
             "nics": self.vms.get(name, VmDetails()).nics, "information": role.information,
             "preferred_owners": role.preferred_owners, "anti_affinity": role.anti_affinity,
             "migrating_to": role.migration_target,
+            # how the cluster fails it over (a failover rehearsal reads these)
+            "possible_owners": role.possible_owners, "failover_threshold": role.failover_threshold,
+            "failover_period_hours": role.failover_period / 3600,
+            "recent_failovers": sum(1 for t in role.failovers if t > self.cluster.now - role.failover_period),
         }
 
     def describe_disk(self, name: str) -> dict[str, Any]:
@@ -276,6 +280,7 @@ class SimulatedCluster:
         return {
             "name": c.name,
             "profile": c.profile.name,
+            "dynamic_quorum": c.dynamic_quorum,
             "time": self.now(),
             "quorum": c.quorum_state(),
             "nodes": [self.describe_node(n.name) for n in sorted(c.nodes.values(), key=lambda n: n.index)],

@@ -61,7 +61,8 @@ REACHABLE_STATES = ("Up", "Paused", "Joining")
 T = TypeVar("T")
 # What a report reads of each object, and nothing more: a VM or a group carries dozens of properties, and at a
 # thousand roles decoding them was most of a report's cost
-GROUP_FIELDS = ("Name", "OwnerNode", "State", "Priority", "GroupType")
+GROUP_FIELDS = ("Name", "OwnerNode", "State", "Priority", "GroupType", "FailoverThreshold", "FailoverPeriod",
+                "AntiAffinityClassNames")
 VM_FIELDS = ("Name", "State", "Status", "ComputerName", "MemoryStartup", "ProcessorCount")
 DRIVE_FIELDS = ("VMName", "Path", "ControllerType", "ControllerNumber", "ControllerLocation")
 VHD_FIELDS = ("Path", "Size")
@@ -229,7 +230,9 @@ class HyperVDriver(FailoverClusterDriver):
                                                   last.role(text(prop(g, "Name"))) if last is not None else None)
                               for g in groups), key=lambda r: r.name))
         report = ClusterReport(name=text(prop(cluster, "Name")), quorum=quorum_report, nodes=node_reports,
-                               roles=roles, disks=disks, cursor=self._note_change(node_reports, roles))
+                               roles=roles, disks=disks, cursor=self._note_change(node_reports, roles),
+                               profile=reports.profile_of(cluster),
+                               dynamic_quorum=number(prop(cluster, "DynamicQuorum"), 1) != 0)
         self._last = report
         return report
 

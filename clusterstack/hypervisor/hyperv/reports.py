@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pypsrp.complex_objects import GenericComplexObject
+
 from clusterstack.hypervisor.base import DiskReport, NodeReport, RoleReport, VhdReport
 from clusterstack.hypervisor.hyperv.objects import enum_name, flags, number, prop, text
 
@@ -105,7 +107,37 @@ def role_report(group: Any, vm: VmFacts | None, vhds: tuple[VhdReport, ...],
         memory_mb=vm.memory_mb if vm is not None else 0,
         cpus=vm.cpus if vm is not None else 0,
         vhds=vhds,
+        anti_affinity=tuple(strings(prop(group, "AntiAffinityClassNames"))),
+        failover_threshold=_threshold(prop(group, "FailoverThreshold")),
+        failover_period_hours=float(number(prop(group, "FailoverPeriod"), 6)),
     )
+
+
+NO_LIMIT = 4294967295  # a UInt32 property left at its default ("the cluster decides")
+
+
+def _threshold(value: Any) -> int | None:
+    found = number(value, NO_LIMIT) if value is not None else NO_LIMIT
+    return None if found >= NO_LIMIT else found
+
+
+def strings(value: Any) -> list[str]:
+    """A string collection property (AntiAffinityClassNames): a list, or past remoting's depth one string."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [text(v) for v in value if text(v)]
+    if isinstance(value, GenericComplexObject):
+        items = value.property_sets
+        if items:
+            return [text(v) for v in items if text(v)]
+    found = text(value)
+    return [found] if found else []
+
+
+def profile_of(cluster: Any) -> str:
+    """The failover timings in force: 2016 when the cluster has VM compute resiliency, else 2012R2."""
+    return "2016" if number(prop(cluster, "ResiliencyDefaultPeriod")) > 0 else "2012R2"
 
 
 def redirected_nodes(states: list[Any]) -> dict[str, tuple[str, ...]]:

@@ -33,6 +33,7 @@ from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.infrastructure import Cluster, Host
 from clusterstack.server.db.models.instances import VMInstance, Volume
 from clusterstack.server.events import Actor
+from clusterstack.server.orchestration.admission import admit_instance
 from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, wake
 from clusterstack.server.orchestration.planner import refresh_allocation_of
 
@@ -154,6 +155,8 @@ def create_and_register(ctx: CallContext, vm: VMInstance, node: str | None, star
                                   .order_by(Volume.device_id)))
     spec = VmSpec(name=name, cpus=vm.cpu, memory_mb=vm.ram_size, priority=priority,
                   vhds=tuple(VhdSpec(v.path or "", v.size) for v in volumes), node=node, start=start)
+    if start:  # HA admission control (hyperv.ha.admission.failures)
+        admit_instance(ctx.server, ctx.db, _cluster(ctx.db, vm), name, vm.ram_size, priority, node)
     try:
         role, created_here = driver.create_vm(spec), True
     except InvalidState as exc:
@@ -199,6 +202,7 @@ def _remove_quietly(driver: FailoverClusterDriver, name: str) -> None:
 def start(ctx: CallContext, vm: VMInstance) -> RoleReport:
     driver = driver_of(ctx, vm)
     name = vm.instance_name or ""
+    admit_instance(ctx.server, ctx.db, _cluster(ctx.db, vm), name, vm.ram_size, role_priority(ctx.db, vm.ha_enabled))
     try:
         role = driver.start_vm(name)
     except DriverError as exc:
@@ -241,6 +245,8 @@ def move(ctx: CallContext, vm: VMInstance, target: Host) -> RoleReport:
 
 
 def set_priority(ctx: CallContext, vm: VMInstance, priority: int) -> None:
+    if vm.state == "Running" and not vm.role_priority:  # HA turned on for a running instance
+        admit_instance(ctx.server, ctx.db, _cluster(ctx.db, vm), vm.instance_name or "", vm.ram_size, priority)
     try:
         driver_of(ctx, vm).set_priority(vm.instance_name or "", priority)
     except DriverError as exc:
@@ -249,6 +255,9 @@ def set_priority(ctx: CallContext, vm: VMInstance, priority: int) -> None:
 
 
 def set_resources(ctx: CallContext, vm: VMInstance, cpus: int, memory_mb: int) -> None:
+    if vm.ha_enabled:  # checked as it will run, at its new size
+        admit_instance(ctx.server, ctx.db, _cluster(ctx.db, vm), vm.instance_name or "", memory_mb,
+                       role_priority(ctx.db, True))
     try:
         driver_of(ctx, vm).set_resources(vm.instance_name or "", cpus, memory_mb)
     except DriverError as exc:

@@ -35,6 +35,7 @@ from clusterstack.server.db.models.infrastructure import (
     Zone,
 )
 from clusterstack.server.db.references import describe_usages, usages
+from clusterstack.server.orchestration.admission import headroom_fields
 
 # CloudStack records no event for cluster changes; clusterstack does, under these names.
 EVENT_CLUSTER_CREATE = "CLUSTER.CREATE"
@@ -58,6 +59,12 @@ define_entity("cluster", [
     ("arch", "string", "CPU Arch of the hosts in the cluster"),
     ("hasannotations", "boolean", "true if the entity/resource has annotations"),
     ("capacity", "list", "the capacity of the Cluster"),
+    ("haadmissionfailures", "integer", "HA admission control: node failures HA instances must survive (0: off)"),
+    ("hafailurestolerated", "integer", "the node failures hasurvivesfailures and haheadroommb are computed for"),
+    ("hasurvivesfailures", "boolean", "true when the loss of any hafailurestolerated nodes leaves every HA "
+     "instance a place"),
+    ("haheadroommb", "long", "HA headroom: memory (MB) of HA instances that could still be added while surviving "
+     "the loss of any hafailurestolerated nodes"),
 ])
 
 
@@ -145,7 +152,8 @@ def list_clusters(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     if "keyword" in p:
         query = query.where(Cluster.name.ilike(keyword_pattern(p["keyword"]), escape="\\"))
     show = bool(p.get("showcapacities"))
-    return paged_list(db, "cluster", query, p, lambda c: render_cluster(db, c, show_capacities=show))
+    return paged_list(db, "cluster", query, p, lambda c: {**render_cluster(db, c, show_capacities=show),
+                                                          **headroom_fields(ctx.server, db, c)})
 
 
 @api_command(
