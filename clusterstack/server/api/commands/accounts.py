@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from clusterstack.server import events
-from clusterstack.server.api.commands.users import drop_sessions, new_user
+from clusterstack.server.api.commands.users import new_user
 from clusterstack.server.api.context import CallContext
-from clusterstack.server.api.errors import param_error, permission_denied
+from clusterstack.server.api.errors import internal_error, param_error, permission_denied
 from clusterstack.server.api.listing import ListResponse, paged_list
 from clusterstack.server.api.lookup import keyword_pattern
 from clusterstack.server.api.registry import (
@@ -26,7 +26,6 @@ from clusterstack.server.api.registry import (
     api_command,
 )
 from clusterstack.server.api.registry import ALL_ROLES as EVERYONE
-from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.identity import (
     ACCOUNT_TYPE_ADMIN,
     ACCOUNT_TYPE_FOR_ROLE_TYPE,
@@ -36,7 +35,9 @@ from clusterstack.server.db.models.identity import (
 )
 from clusterstack.server.identity import scope
 from clusterstack.server.identity.listing_scope import scope_accounts
+from clusterstack.server.identity.removal import drop_sessions
 from clusterstack.server.identity.rendering import render_account
+from clusterstack.server.orchestration import account_cleanup
 
 ADMINS = ADMIN | DOMAIN_ADMIN
 ROLE_TYPE_FOR_ACCOUNT_TYPE = {v: k for k, v in ACCOUNT_TYPE_FOR_ROLE_TYPE.items()}
@@ -260,29 +261,40 @@ def update_account(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"account": render_account(ctx.db, account)}
 
 
+def _deleting(ctx: CallContext, p: dict[str, Any]) -> Account:
+    """The account deleteAccount works on: a live one, or a removed one whose cleanup is still pending (a retry
+    finishes it)."""
+    account = ctx.db.scalar(select(Account).where(
+        Account.uuid == p["id"], Account.removed.is_(None) | Account.needs_cleanup.is_(True)))
+    if account is None:
+        raise param_error(f"Unable to find account with specified id: {p['id']}")
+    scope.check_account_access(ctx.db, ctx.user, account)
+    _refuse_protected(ctx, account, "deleted")
+    return account
+
+
 @api_command(
     "deleteAccount",
-    description="Deletes an account and all its users, including the account's resources",
+    description="Deletes an account and all its users, including the account's resources: its instances are "
+    "destroyed and expunged (their failover-cluster roles removed), its volumes deleted. An account whose cleanup "
+    "failed half-way is removed but needs cleanup; deleteAccount again finishes it.",
     params=[Param("id", "uuid", required=True, description="Account id")],
     response="success",
     roles=ADMINS,
     isasync=True,
     resumable=True,
-    prepare=lambda ctx, p: _job_target(ctx, p, "deleted"),
+    prepare=lambda ctx, p: JobTarget("Account", _deleting(ctx, p).uuid),
 )
 def delete_account(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    account = _target(ctx, p)
-    _refuse_protected(ctx, account, "deleted")
-    now = utcnow()
-    user_ids = list(ctx.db.scalars(select(User.id).where(User.account_id == account.id, User.removed.is_(None))))
-    ctx.db.execute(
-        update(User).where(User.id.in_(user_ids))
-        .values(removed=now, state="disabled", api_key=None, secret_key_encrypted=None)
-    )
-    drop_sessions(ctx.db, user_ids)
-    account.removed = now
-    account.state = "disabled"
-    _record(ctx, "ACCOUNT.DELETE", f"Deleted account {account.name}", account)
+    account = _deleting(ctx, p)
+    if account.removed is None:
+        account_cleanup.mark_removed(ctx.db, account)
+        _record(ctx, "ACCOUNT.DELETE", f"Deleted account {account.name}", account)
+        ctx.db.commit()  # removed (and needing cleanup) before any resource is touched, as in CloudStack
+    report = account_cleanup.clean_up_account(ctx, account)
+    if not report.complete:
+        raise internal_error(f"Account {account.name} is removed, but not all of its resources could be released "
+                             f"({'; '.join(report.failures)}); it needs cleanup: run deleteAccount again to finish")
     return {"success": True}
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from clusterstack.server import events
-from clusterstack.server.api.commands.users import drop_sessions
 from clusterstack.server.api.context import CallContext
-from clusterstack.server.api.errors import in_use, param_error, permission_denied
+from clusterstack.server.api.errors import in_use, internal_error, param_error, permission_denied
 from clusterstack.server.api.listing import ListResponse, paged_list
 from clusterstack.server.api.lookup import keyword_pattern
 from clusterstack.server.api.registry import (
@@ -27,10 +26,12 @@ from clusterstack.server.api.registry import (
     api_command,
 )
 from clusterstack.server.db.base import utcnow
-from clusterstack.server.db.models.identity import Account, Domain, User
+from clusterstack.server.db.models.identity import Account, Domain
+from clusterstack.server.db.models.limits import ResourceCount, ResourceLimit
 from clusterstack.server.identity import scope
 from clusterstack.server.identity.listing_scope import subtree_ids
 from clusterstack.server.identity.rendering import render_domain
+from clusterstack.server.orchestration import account_cleanup
 
 ADMINS = ADMIN | DOMAIN_ADMIN
 
@@ -195,7 +196,8 @@ def update_domain(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _deletable(ctx: CallContext, p: dict[str, Any]) -> tuple[Domain, list[int], list[int]]:
-    """The domain to delete, its subtree's domain ids and live account ids; refuses what may not be deleted."""
+    """The domain to delete, its subtree's domain ids and its accounts (live, or removed with cleanup pending);
+    refuses what may not be deleted."""
     caller = ctx.user
     domain = scope.find_domain(ctx.db, p["id"])
     if domain.parent_id is None:
@@ -203,7 +205,8 @@ def _deletable(ctx: CallContext, p: dict[str, Any]) -> tuple[Domain, list[int], 
     scope.check_domain_admin_access(caller, domain)
     subtree = list(ctx.db.scalars(select(Domain.id).where(Domain.id.in_(subtree_ids(domain.path)))))
     accounts = list(ctx.db.scalars(
-        select(Account.id).where(Account.domain_id.in_(subtree), Account.removed.is_(None))))
+        select(Account.id).where(Account.domain_id.in_(subtree),
+                                 Account.removed.is_(None) | Account.needs_cleanup.is_(True))))
     if not p.get("cleanup") and (len(subtree) > 1 or accounts):
         raise in_use(f"Can't delete the domain yet because it has {len(subtree) - 1} child domain(s) and "
                      f"{len(accounts)} account(s); delete them first or use cleanup=true")
@@ -212,9 +215,37 @@ def _deletable(ctx: CallContext, p: dict[str, Any]) -> tuple[Domain, list[int], 
     return domain, subtree, accounts
 
 
+def _clean_up(ctx: CallContext, domain: Domain, subtree: list[int]) -> None:
+    """cleanup=true: the subtree goes Inactive (no new accounts or users), then every account in it is deleted and
+    its resources released, deepest domains first (CloudStack's DomainManagerImpl.cleanupDomain). If an account
+    still needs cleanup afterwards, the domain is not removed: it goes back to Active and the job fails, and
+    deleteDomain again finishes the work."""
+    db = ctx.db
+    db.execute(update(Domain).where(Domain.id.in_(subtree)).values(state="Inactive"))
+    db.commit()
+    failures: list[str] = []
+    for account in account_cleanup.accounts_of_subtree(db, domain):
+        if account.removed is None:
+            account_cleanup.mark_removed(db, account)
+            events.record_event(db, "ACCOUNT.DELETE", f"Deleted account {account.name} as a part of domain "
+                                f"{domain.name} cleanup", ctx.actor, resource_type="Account",
+                                resource_uuid=account.uuid, resource_name=account.name)
+            db.commit()
+        report = account_cleanup.clean_up_account(ctx, account)
+        failures.extend(f"account {account.name}: {failure}" for failure in report.failures)
+    pending = account_cleanup.pending_cleanups(db, subtree)
+    if pending:
+        domain.state = "Active"
+        db.commit()
+        detail = "; ".join(failures) or f"accounts needing cleanup: {', '.join(pending)}"
+        raise internal_error(f"Failed to clean up domain resources and sub domains, delete failed on domain "
+                             f"{domain.name} ({detail}); run deleteDomain with cleanup=true again to finish")
+
+
 @api_command(
     "deleteDomain",
-    description="Deletes a specified domain",
+    description="Deletes a specified domain; with cleanup=true, its child domains and accounts too, the accounts' "
+    "instances destroyed and expunged (their failover-cluster roles removed) and volumes deleted.",
     params=[
         Param("id", "uuid", required=True, description="ID of domain to delete"),
         Param("cleanup", "boolean", description="true if all domain resources (child domains, accounts) have to "
@@ -227,16 +258,13 @@ def _deletable(ctx: CallContext, p: dict[str, Any]) -> tuple[Domain, list[int], 
     prepare=lambda ctx, p: JobTarget("Domain", _deletable(ctx, p)[0].uuid),
 )
 def delete_domain(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    domain, subtree, accounts = _deletable(ctx, p)
-    now = utcnow()
-    if accounts:
-        user_ids = list(ctx.db.scalars(select(User.id).where(User.account_id.in_(accounts),
-                                                             User.removed.is_(None))))
-        ctx.db.execute(update(User).where(User.id.in_(user_ids))
-                       .values(removed=now, state="disabled", api_key=None, secret_key_encrypted=None))
-        drop_sessions(ctx.db, user_ids)
-        ctx.db.execute(update(Account).where(Account.id.in_(accounts)).values(removed=now, state="disabled"))
-    ctx.db.execute(update(Domain).where(Domain.id.in_(subtree)).values(removed=now, state="Inactive"))
+    domain, subtree, _accounts = _deletable(ctx, p)
+    if p.get("cleanup"):
+        _clean_up(ctx, domain, subtree)
+    db = ctx.db
+    db.execute(delete(ResourceCount).where(ResourceCount.domain_id.in_(subtree)))
+    db.execute(delete(ResourceLimit).where(ResourceLimit.domain_id.in_(subtree)))
+    db.execute(update(Domain).where(Domain.id.in_(subtree)).values(removed=utcnow(), state="Inactive"))
     _record(ctx, "DOMAIN.DELETE", f"Deleted domain {domain.name}" + (" with cleanup" if p.get("cleanup") else ""),
             domain)
     return {"success": True}

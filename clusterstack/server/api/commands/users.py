@@ -35,6 +35,7 @@ from clusterstack.server.db.models.sessions import LoginSession
 from clusterstack.server.identity import passwords, scope, secret_store
 from clusterstack.server.identity.api_keys import register_keys
 from clusterstack.server.identity.listing_scope import scope_accounts
+from clusterstack.server.identity.removal import drop_sessions
 from clusterstack.server.identity.rendering import render_user
 from clusterstack.server.identity.secret_store import SecretStoreError
 
@@ -71,10 +72,6 @@ def new_user(db: Session, account: Account, p: dict[str, Any]) -> User:
     db.add(user)
     db.flush()
     return user
-
-
-def drop_sessions(db: Session, user_ids: Any) -> None:
-    db.execute(delete(LoginSession).where(LoginSession.user_id.in_(user_ids)))
 
 
 def _target(ctx: CallContext, p: dict[str, Any], *, self_allowed: bool) -> tuple[User, Account]:

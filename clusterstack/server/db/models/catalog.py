@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clusterstack.server.db.base import Base, Entity
@@ -29,7 +29,40 @@ TEMPLATE_FILTERS = ("featured", "self", "selfexecutable", "sharedexecutable", "e
 STATUS_DOWNLOADED = "Download Complete"
 
 
-class ServiceOffering(Entity, Base):
+# CloudStack's DiskOffering.DiskCacheMode values (cachemode)
+CACHE_MODES = ("none", "writeback", "writethrough", "hypervisor_default")
+# CloudStack's VirtualMachine.Type values a system offering names (systemvmtype)
+SYSTEM_VM_TYPES = ("domainrouter", "consoleproxy", "secondarystoragevm")
+# The I/O limits an offering sets on its disks (CloudStack's DiskOfferingVO columns), as (parameter, column)
+IO_LIMITS = tuple(
+    (f"{kind}{direction}rate{suffix}", f"{kind}_{direction}_rate{column}")
+    for kind in ("bytes", "iops") for direction in ("read", "write")
+    for suffix, column in (("", ""), ("max", "_max"), ("maxlength", "_max_length"))
+)
+
+
+class DiskIoColumns:
+    """What CloudStack's disk offerings (and a service offering's root disk) say about I/O: read/write limits in
+    bytes and IOPS per second with their bursts (max, max length in seconds), cache mode, and the hypervisor
+    snapshot reserve (a percentage)."""
+
+    bytes_read_rate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bytes_read_rate_max: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bytes_read_rate_max_length: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bytes_write_rate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bytes_write_rate_max: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bytes_write_rate_max_length: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    iops_read_rate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    iops_read_rate_max: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    iops_read_rate_max_length: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    iops_write_rate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    iops_write_rate_max: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    iops_write_rate_max_length: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cache_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    hv_ss_reserve: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ServiceOffering(DiskIoColumns, Entity, Base):
     """A compute offering: CPU cores and speed, memory, and whether its instances are HA (`offerha`)."""
 
     __tablename__ = "service_offering"
@@ -50,15 +83,21 @@ class ServiceOffering(Entity, Base):
     domain_id: Mapped[int | None] = mapped_column(ForeignKey("domain.id"), nullable=True, index=True)
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("data_center.id"), nullable=True, index=True)
     system_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    system_vm_type: Mapped[str | None] = mapped_column(String(32), nullable=True)  # with system_use
     sort_key: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(16), default="Active")
+    # the root disk: encrypted, IOPS given at deploy (customizediops) or fixed here
+    encrypt_root: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    customized_iops: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    min_iops: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    max_iops: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     @property
     def host_tag_list(self) -> list[str]:
         return [t.strip() for t in (self.host_tag or "").split(",") if t.strip()]
 
 
-class DiskOffering(Entity, Base):
+class DiskOffering(DiskIoColumns, Entity, Base):
     """A data disk offering: a fixed size in GB, or `customized` (the size is given at createVolume)."""
 
     __tablename__ = "disk_offering"
@@ -73,6 +112,7 @@ class DiskOffering(Entity, Base):
     min_iops: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_iops: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     customized_iops: Mapped[bool] = mapped_column(Boolean, default=False)
+    encrypt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     display_offering: Mapped[bool] = mapped_column(Boolean, default=True)
     domain_id: Mapped[int | None] = mapped_column(ForeignKey("domain.id"), nullable=True, index=True)
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("data_center.id"), nullable=True, index=True)

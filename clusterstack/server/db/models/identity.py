@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clusterstack.server.db.base import Base, Entity, UtcDateTime
@@ -70,8 +70,11 @@ class Account(Entity, Base):
     type: Mapped[int] = mapped_column(Integer, default=ACCOUNT_TYPE_USER)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domain.id"), index=True)
     role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"))
-    state: Mapped[str] = mapped_column(String(16), default="enabled")  # enabled, disabled, locked
+    state: Mapped[str] = mapped_column(String(16), default="enabled")  # enabled, disabled, locked, removed
     network_domain: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # CloudStack's account.needs_cleanup: a removed account whose resources are not all released yet; a retry of
+    # deleteAccount (or of deleteDomain cleanup=true) finishes the cleanup
+    needs_cleanup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class User(Entity, Base):

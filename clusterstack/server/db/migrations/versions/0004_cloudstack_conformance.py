@@ -1,0 +1,89 @@
+"""what CloudStack's own tests look for: accounts that need cleanup, resource tags, the I/O fields of offerings
+
+- account.needs_cleanup (CloudStack's column): a removed account whose resources are not all released yet.
+- resource_tags (CloudStack's table): createTags, deleteTags, listTags and the tags[0].key= filters.
+- disk and service offerings: encrypt / encryptroot, cache mode, bytes and IOPS read/write limits with their
+  max and max-length variants, hypervisor snapshot reserve; service offerings: customized IOPS, min/max IOPS and
+  the system VM type of issystem=true offerings.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+IO_COLUMNS = tuple(
+    f"{kind}_{direction}_rate{suffix}"
+    for kind in ("bytes", "iops") for direction in ("read", "write") for suffix in ("", "_max", "_max_length")
+)
+
+
+def _io_columns() -> list[sa.Column[object]]:
+    return [*(sa.Column(name, sa.BigInteger(), nullable=True) for name in IO_COLUMNS),
+            sa.Column("cache_mode", sa.String(length=16), nullable=True),
+            sa.Column("hv_ss_reserve", sa.Integer(), nullable=True)]
+
+
+def _false(name: str) -> sa.Column[object]:
+    return sa.Column(name, sa.Boolean(), nullable=False, server_default=sa.false())
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("account") as batch:
+        batch.add_column(_false("needs_cleanup"))
+    op.create_table(
+        "resource_tags",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("value", sa.String(length=255), nullable=False),
+        sa.Column("resource_type", sa.String(length=255), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=False),
+        sa.Column("resource_uuid", sa.String(length=255), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("domain_id", sa.Integer(), nullable=False),
+        sa.Column("customer", sa.String(length=255), nullable=True),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"]),
+        sa.ForeignKeyConstraint(["domain_id"], ["domain.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("uuid"),
+        sa.UniqueConstraint("resource_type", "resource_id", "key", name="uq_resource_tags_resource_key"),
+    )
+    with op.batch_alter_table("resource_tags") as batch:
+        batch.create_index("ix_resource_tags_type_key_value", ["resource_type", "key", "value"], unique=False)
+        batch.create_index(batch.f("ix_resource_tags_resource_uuid"), ["resource_uuid"], unique=False)
+        batch.create_index(batch.f("ix_resource_tags_account_id"), ["account_id"], unique=False)
+        batch.create_index(batch.f("ix_resource_tags_domain_id"), ["domain_id"], unique=False)
+    with op.batch_alter_table("disk_offering") as batch:
+        for column in _io_columns():
+            batch.add_column(column)
+        batch.add_column(_false("encrypt"))
+    with op.batch_alter_table("service_offering") as batch:
+        for column in _io_columns():
+            batch.add_column(column)
+        batch.add_column(sa.Column("system_vm_type", sa.String(length=32), nullable=True))
+        batch.add_column(_false("encrypt_root"))
+        batch.add_column(_false("customized_iops"))
+        batch.add_column(sa.Column("min_iops", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("max_iops", sa.BigInteger(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("service_offering") as batch:
+        for name in ("max_iops", "min_iops", "customized_iops", "encrypt_root", "system_vm_type", "hv_ss_reserve",
+                     "cache_mode", *IO_COLUMNS):
+            batch.drop_column(name)
+    with op.batch_alter_table("disk_offering") as batch:
+        for name in ("encrypt", "hv_ss_reserve", "cache_mode", *IO_COLUMNS):
+            batch.drop_column(name)
+    op.drop_table("resource_tags")
+    with op.batch_alter_table("account") as batch:
+        batch.drop_column("needs_cleanup")
