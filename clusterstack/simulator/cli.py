@@ -302,3 +302,42 @@ def resume(sim_url: str | None, node: str, failback: bool) -> None:
     """Resume-ClusterNode: NODE takes roles again."""
     result = _call(sim_url, "POST", f"/nodes/{node}/resume", {"failback": failback}, expect=("name", "state"))
     click.echo(f"resume {result['name']}: node {result['state']}")
+
+
+@sim.command()
+@sim_option
+@click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Rehearse on this scenario or topology file's cluster (as it starts) instead of a simulator.")
+@click.option("--node", "nodes", multiple=True, required=True, help="A node to crash (repeat for several).")
+@click.option("--disk", "disks", multiple=True, help="A cluster disk to fail as well (repeatable).")
+@click.option("--all", "every_role", is_flag=True, help="List every role, not only those the failure touches.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rehearsal as one JSON object.")
+def rehearse(sim_url: str | None, scenario: Path | None, nodes: tuple[str, ...], disks: tuple[str, ...],
+             every_role: bool, as_json: bool) -> None:
+    """What the cluster would do if NODE crashed: quorum, each role's new owner or why it stays down. Changes
+    nothing."""
+    from clusterstack.failover import Cluster, ClusterError
+    from clusterstack.failover.rehearsal import rehearse as rehearse_failure
+    from clusterstack.failover.rehearsal_state import cluster_from_state
+    from clusterstack.simulator.rehearsal_view import render, state_from_report
+
+    if scenario is not None:
+        from clusterstack.simulator.scenario import ScenarioError, load_topology
+
+        try:
+            cluster = Cluster.from_spec(load_topology(scenario))
+        except ScenarioError as exc:
+            _fail(str(exc))
+    else:
+        report = _call(sim_url, "GET", "/cluster", expect=("name", "quorum", "nodes", "roles", "disks"))
+        cluster = cluster_from_state(state_from_report(report))
+    if len({n.lower() for n in nodes}) >= len(cluster.nodes):
+        _fail("rehearsing the loss of every node tells nothing: leave at least one node")
+    try:
+        answer = rehearse_failure(cluster, nodes, disks)
+    except ClusterError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(affected_only=not every_role)))
+        return
+    render(answer, _console(), every_role=every_role)
