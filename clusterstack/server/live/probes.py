@@ -82,15 +82,13 @@ _VOLUMES = select(
     Volume.name,
 ).where(Volume.removed.is_(None))
 _HOSTS = select(
-    Host.id, Host.cluster_id, Host.name, Host.status, Host.resource_state, Host.memory_used, Host.memory_allocated,
-    Host.cpu_allocated, Host.total_memory,
+    Host.id, Host.cluster_id, Host.name, Host.status, Host.resource_state, Host.memory_used, Host.total_memory,
 ).where(Host.removed.is_(None)).order_by(Host.id)
 _CLUSTERS = select(
     Cluster.id, Cluster.uuid, Cluster.name, Cluster.allocation_state, Cluster.managed_state, Cluster.quorate,
 ).where(Cluster.removed.is_(None)).order_by(Cluster.id)
 _POOLS = select(
     StoragePool.id, StoragePool.name, StoragePool.status, StoragePool.capacity_bytes, StoragePool.used_bytes,
-    StoragePool.allocated_bytes,
 ).where(StoragePool.removed.is_(None)).order_by(StoragePool.id)
 
 
@@ -179,9 +177,10 @@ class Prober:
         return _Fingerprints(
             vms=_per_owner(vms),
             volumes=_per_owner(volumes),
-            hosts=hash(tuple(tuple(row) for row in hosts)),
+            # a host's and a pool's allocation are derived from the instances and volumes on them
+            hosts=hash((tuple(tuple(row) for row in hosts), tuple((row.host_id, row.state) for row in vms))),
             clusters=hash(tuple(tuple(row) for row in clusters)),
-            storage=hash(tuple(tuple(row) for row in pools)),
+            storage=hash((tuple(tuple(row) for row in pools), tuple((row.pool_id, row.size) for row in volumes))),
             failover=self._failover(clusters, hosts, vms, reports),
         )
 

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clusterstack.server.api.errors import insufficient_capacity, param_error
+from clusterstack.server.db.allocation import MB, host_allocations, pool_allocation, pool_allocations
 from clusterstack.server.db.models.infrastructure import Cluster, Host, StoragePool, Zone
-from clusterstack.server.db.models.instances import VMInstance
-
-MB = 1024 * 1024
-ALLOCATING_STATES = ("Starting", "Running", "Migrating", "Stopping")  # an instance in these holds its host's CPU/RAM
 
 
 @dataclass(frozen=True)
@@ -36,33 +33,13 @@ class Placement:
     pool: StoragePool
 
 
-def allocated(db: Session, host_id: int) -> tuple[int, int]:
-    """CPU (MHz) and memory (bytes) promised to the instances placed on a host."""
-    cpu, memory = db.execute(
-        select(func.coalesce(func.sum(VMInstance.cpu * VMInstance.speed), 0),
-               func.coalesce(func.sum(VMInstance.ram_size), 0))
-        .where(VMInstance.host_id == host_id, VMInstance.removed.is_(None),
-               VMInstance.state.in_(ALLOCATING_STATES))
-    ).one()
-    return int(cpu), int(memory) * MB
+def pool_room(pool: StoragePool, allocated_bytes: int) -> int:
+    return pool.capacity_bytes - max(pool.used_bytes, allocated_bytes)
 
 
-def refresh_allocation(db: Session, host: Host) -> None:
-    host.cpu_allocated, host.memory_allocated = allocated(db, host.id)
-
-
-def refresh_allocation_of(db: Session, host_id: int) -> None:
-    """`refresh_allocation` by id, in one UPDATE (no Host loaded); a Host already in the session is refreshed."""
-    placed = (VMInstance.host_id == Host.id) & VMInstance.removed.is_(None) & \
-        VMInstance.state.in_(ALLOCATING_STATES)
-    cpu = select(func.coalesce(func.sum(VMInstance.cpu * VMInstance.speed), 0)).where(placed).scalar_subquery()
-    memory = select(func.coalesce(func.sum(VMInstance.ram_size), 0)).where(placed).scalar_subquery()
-    db.execute(update(Host).where(Host.id == host_id).values(cpu_allocated=cpu, memory_allocated=memory * MB)
-               .execution_options(synchronize_session="fetch"))
-
-
-def pool_room(pool: StoragePool) -> int:
-    return pool.capacity_bytes - max(pool.used_bytes, pool.allocated_bytes)
+def room_on(db: Session, pool: StoragePool) -> int:
+    """Bytes a pool can still take: its capacity less what is used or allocated on it, whichever is more."""
+    return pool_room(pool, pool_allocation(db, pool.id))
 
 
 def _pools_for(db: Session, cluster: Cluster) -> list[StoragePool]:
@@ -76,6 +53,11 @@ def _pools_for(db: Session, cluster: Cluster) -> list[StoragePool]:
 
 def plan(db: Session, zone: Zone, demand: Demand, *, host: Host | None = None,
          cluster: Cluster | None = None) -> Placement:
+    """Where the demand fits. Placements in one zone are taken one at a time: the zone's row is locked until the
+    caller's transaction ends, so two deploys on two management servers never both take the last free memory
+    (on SQLite, which has one writer at a time, the lock is a no-op). It is the only lock a placement takes, so
+    placements cannot deadlock with each other."""
+    db.execute(select(Zone.id).where(Zone.id == zone.id).with_for_update())
     query = select(Host).where(Host.zone_id == zone.id, Host.removed.is_(None)).order_by(Host.id)
     if host is not None:
         query = query.where(Host.id == host.id)
@@ -83,21 +65,25 @@ def plan(db: Session, zone: Zone, demand: Demand, *, host: Host | None = None,
         query = query.where(Host.cluster_id == cluster.id)
     reasons: list[str] = []
     best: tuple[int, Placement] | None = None
-    pools_of: dict[int, list[StoragePool]] = {}  # per cluster: its hosts share its storage
-    for candidate in db.scalars(query):
-        cpu_used, memory_used = allocated(db, candidate.id)
+    pools_of: dict[int, list[tuple[StoragePool, int]]] = {}  # per cluster (its hosts share its storage): room
+    candidates = list(db.scalars(query))
+    allocations = host_allocations(db, [c.id for c in candidates])
+    for candidate in candidates:
+        cpu_used, memory_used = allocations[candidate.id].cpu_mhz, allocations[candidate.id].memory_bytes
         why = _unfit(candidate, demand, cpu_used, memory_used)
         if why:
             reasons.append(f"{candidate.name}: {why}")
             continue
         if candidate.cluster_id not in pools_of:
-            pools_of[candidate.cluster_id] = _pools_for(db, candidate.cluster)
-        pools = [p for p in pools_of[candidate.cluster_id] if pool_room(p) >= demand.disk_bytes]
+            shared = _pools_for(db, candidate.cluster)
+            held = pool_allocations(db, [p.id for p in shared])
+            pools_of[candidate.cluster_id] = [(p, pool_room(p, held[p.id])) for p in shared]
+        pools = [(p, room) for p, room in pools_of[candidate.cluster_id] if room >= demand.disk_bytes]
         if not pools:
             reasons.append(f"{candidate.name}: no primary storage of cluster {candidate.cluster.name} has "
                            f"{demand.disk_bytes // (1024**3)} GB free")
             continue
-        pool = max(pools, key=lambda p: (pool_room(p), -p.id))
+        pool = max(pools, key=lambda found: (found[1], -found[0].id))[0]
         free_memory = int(candidate.total_memory * candidate.cluster.memory_overcommit_ratio) - memory_used
         if best is None or free_memory > best[0]:
             best = (free_memory, Placement(candidate, pool))

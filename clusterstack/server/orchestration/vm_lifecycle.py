@@ -35,7 +35,6 @@ from clusterstack.server.db.models.instances import VMInstance, Volume
 from clusterstack.server.events import Actor
 from clusterstack.server.orchestration.admission import admit_instance
 from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, wake
-from clusterstack.server.orchestration.planner import refresh_allocation_of
 
 log = logging.getLogger("clusterstack.server.orchestration.vm_lifecycle")
 
@@ -118,7 +117,6 @@ def follow_role(db: Session, vm: VMInstance, role: RoleReport) -> None:
     host = db.execute(select(Host.id, Host.pod_id).where(
         Host.cluster_id == (vm.cluster_id or 0), Host.node_name == role.owner_node, Host.removed.is_(None))
     ).first() if role.owner_node is not None else None
-    previous = vm.host_id
     if running:
         vm.state = "Running"
         vm.host_id = host.id if host else vm.host_id
@@ -134,11 +132,6 @@ def follow_role(db: Session, vm: VMInstance, role: RoleReport) -> None:
     vm.power_state_update_time = utcnow()
     vm.update_count = (vm.update_count or 0) + 1
     vm.update_time = utcnow()
-    changed = {host_id for host_id in (previous, vm.host_id) if host_id is not None}
-    if changed:
-        db.flush()
-        for host_id in changed:
-            refresh_allocation_of(db, host_id)
 
 
 def root_volume(db: Session, vm: VMInstance) -> Volume | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
+from .seed_cloud import wait_until
 from .test_instances import _deploy, seed  # noqa: F401 - the fixture
 
 MB = 1024 * 1024
@@ -24,3 +27,34 @@ def test_allocation_follows_the_instances(seed: dict[str, Any]) -> None:  # noqa
     client.startVirtualMachine(id=first["id"])
     client.migrateVirtualMachine(virtualmachineid=first["id"], hostid=seed["hosts"]["HYPERVCLLOUD17"])
     assert _allocated(seed) == {"HYPERVCLLOUD13": (500, 512 * MB), "HYPERVCLLOUD17": (500, 512 * MB)}
+
+
+def _placed(world: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """What listVirtualMachines says each host runs, as the CPU and memory those instances hold."""
+    held = {name: (0, 0) for name in world["hosts"]}
+    for vm in world["cs"].listVirtualMachines(listall=True)["virtualmachine"]:
+        if vm["state"] == "Running":
+            cpu, memory = held[vm["hostname"]]
+            held[vm["hostname"]] = (cpu + vm["cpunumber"] * vm["cpuspeed"], memory + vm["memory"] * MB)
+    return held
+
+
+def test_allocation_follows_moves_the_cluster_makes_by_itself(seed: dict[str, Any]) -> None:  # noqa: F811
+    """Live migrations made in Failover Cluster Manager and failovers after a crash move the allocation too:
+    each host holds what listVirtualMachines says runs on it, after every one of 20 out-of-band moves."""
+    client, sim = seed["cs"], seed["sim"]
+    vms = [_deploy(seed, f"oob{i}", "HA Offering", "HYPERVCLLOUD13") for i in range(3)]
+    for move in range(20):
+        vm = vms[move % len(vms)]
+        current = client.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["hostname"]
+        target = "HYPERVCLLOUD17" if current == "HYPERVCLLOUD13" else "HYPERVCLLOUD13"
+        httpx.post(f"{sim.url}/roles/{vm['instancename']}/move", json={"node": target, "type": "live"},
+                   timeout=30).raise_for_status()
+        wait_until(lambda v=vm, t=target: client.listVirtualMachines(id=v["id"])["virtualmachine"][0]["hostname"]
+                   == t)
+        assert _allocated(seed) == _placed(seed)
+    # a failover: every HA instance ends up on the survivor, and so does all of the allocation
+    sim.fault("node-down", node="HYPERVCLLOUD17")
+    wait_until(lambda: all(v["hostname"] == "HYPERVCLLOUD13" and v["state"] == "Running"
+                           for v in client.listVirtualMachines(listall=True)["virtualmachine"]))
+    assert _allocated(seed) == {"HYPERVCLLOUD13": (3 * 500, 3 * 512 * MB), "HYPERVCLLOUD17": (0, 0)}

@@ -62,8 +62,10 @@ class Cloud:
         return self.cs.listClusters(id=row_uuid)["cluster"][0]
 
     def host(self, cluster: dict[str, Any], name: str, *, cpus: int = 8, speed: int = 2400,
-             memory: int = 64 * GIB, **columns: Any) -> dict[str, Any]:
-        """A host row as addHost will make it (seeded through the models until addHost exists)."""
+             memory: int = 64 * GIB, cpu_allocated: int = 0, memory_allocated: int = 0,
+             **columns: Any) -> dict[str, Any]:
+        """A host row as addHost will make it (seeded through the models until addHost exists). With
+        `cpu_allocated` (MHz) or `memory_allocated` (bytes), a Running instance on it holds that much."""
         from clusterstack.server.db.models.infrastructure import Cluster, Host
 
         with self.server.state.database.session() as db:
@@ -74,7 +76,28 @@ class Cloud:
                        cpus=cpus, cpu_speed=speed, total_memory=memory, private_ip_address="10.1.0.20",
                        **columns)
             db.add(row)
+        if cpu_allocated or memory_allocated:
+            self.running_instance(row_uuid, cpu_allocated, memory_allocated)
         return self.cs.listHosts(id=row_uuid)["host"][0]
+
+    def running_instance(self, host_uuid: str, cpu_mhz: int, memory_bytes: int) -> None:
+        """A Running instance of the admin's on a host, holding `cpu_mhz` and `memory_bytes` of it."""
+        from clusterstack.server.db.models.catalog import ServiceOffering
+        from clusterstack.server.db.models.identity import Account
+        from clusterstack.server.db.models.infrastructure import Host
+        from clusterstack.server.db.models.instances import VMInstance
+
+        offering = self.cs.createServiceOffering(name=f"held-{uuid.uuid4().hex[:8]}", displaytext="held",
+                                                 cpunumber=1, cpuspeed=max(1, cpu_mhz),
+                                                 memory=max(1, memory_bytes // 1024**2))["serviceoffering"]
+        with self.server.state.database.session() as db:
+            host = db.scalar(select(Host).where(Host.uuid == host_uuid))
+            account = db.scalar(select(Account).where(Account.name == "admin"))
+            offering_id = db.scalar(select(ServiceOffering.id).where(ServiceOffering.uuid == offering["id"]))
+            db.add(VMInstance(name=f"held-{host.name}", state="Running", service_offering_id=offering_id,
+                              zone_id=host.zone_id, pod_id=host.pod_id, cluster_id=host.cluster_id,
+                              host_id=host.id, account_id=account.id, domain_id=account.domain_id,
+                              cpu=1, speed=cpu_mhz, ram_size=memory_bytes // 1024**2))
 
     def csv_pool(self, zone: dict[str, Any], pod: dict[str, Any], cluster: dict[str, Any],
                  name: str = "PS1", volume: str = "Volume1", **extra: Any) -> dict[str, Any]:

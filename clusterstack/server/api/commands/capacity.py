@@ -18,6 +18,7 @@ from clusterstack.server.api.errors import param_error
 from clusterstack.server.api.listing import ListResponse, page_window
 from clusterstack.server.api.lookup import optional_by_uuid
 from clusterstack.server.api.registry import ADMIN, PAGING_PARAMS, Param, api_command, define_entity
+from clusterstack.server.db.allocation import allocated_on_hosts, allocated_on_pools
 from clusterstack.server.db.models.infrastructure import Cluster, Host, Pod, StoragePool, Zone
 
 CAPACITY_TYPE_MEMORY = 0
@@ -111,17 +112,17 @@ def capacities(db: Session, scope: Scope) -> list[dict[str, Any]]:
     overcommit_cpu = func.coalesce(Cluster.cpu_overcommit_ratio, 1.0)
     host_sums = db.execute(scope.hosts(select(
         func.coalesce(func.sum(Host.total_memory * overcommit_mem), 0),
-        func.coalesce(func.sum(Host.memory_allocated), 0),
         func.coalesce(func.sum(Host.cpus * Host.cpu_speed * overcommit_cpu), 0),
-        func.coalesce(func.sum(Host.cpu_allocated), 0),
     ).join(Cluster, Cluster.id == Host.cluster_id))).one()
+    held_sums = db.execute(scope.hosts(allocated_on_hosts())).one()
     pool_sums = db.execute(scope.pools(select(
         func.coalesce(func.sum(StoragePool.capacity_bytes), 0),
         func.coalesce(func.sum(StoragePool.used_bytes), 0),
-        func.coalesce(func.sum(StoragePool.allocated_bytes), 0),
     ))).one()
-    mem_total, mem_alloc, cpu_total, cpu_alloc = (int(v) for v in host_sums)
-    disk_total, disk_used, disk_alloc = (int(v) for v in pool_sums)
+    disk_alloc = int(db.execute(scope.pools(allocated_on_pools())).scalar_one())
+    mem_total, cpu_total = (int(v) for v in host_sums)
+    cpu_alloc, mem_alloc = (int(v) for v in held_sums)
+    disk_total, disk_used = (int(v) for v in pool_sums)
     return [
         _entry(scope, CAPACITY_TYPE_MEMORY, mem_alloc, mem_total, mem_alloc),
         _entry(scope, CAPACITY_TYPE_CPU, cpu_alloc, cpu_total, cpu_alloc),

@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from clusterstack.server import events
 from clusterstack.server.api.commands.capacity import decimal, percent
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, param_error
-from clusterstack.server.api.listing import ListResponse, paged_list
+from clusterstack.server.api.listing import ListResponse, paged
 from clusterstack.server.api.lookup import (
     filter_row_id,
     find_by_uuid,
@@ -25,6 +25,7 @@ from clusterstack.server.api.lookup import (
     matches_value,
 )
 from clusterstack.server.api.registry import ADMIN, PAGING_PARAMS, Param, api_command, define_entity
+from clusterstack.server.db.allocation import HostAllocation, host_allocation, host_allocations
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.infrastructure import (
     HOST_RESOURCE_STATES,
@@ -93,7 +94,12 @@ def _percent(used: float, total: float) -> str:
     return f"{percent(int(used), int(total))}%"
 
 
-def render_host(host: Host) -> dict[str, Any]:
+def render_host(host: Host, allocation: HostAllocation | None = None) -> dict[str, Any]:
+    """A host as listHosts answers it; `allocation` (what its instances hold) is read when not given."""
+    if allocation is None:
+        session = object_session(host)
+        assert session is not None, "a host to render is loaded in a session"
+        allocation = host_allocation(session, host.id)
     cluster = host.cluster
     cpu_total = host.cpus * host.cpu_speed
     cpu_with_overcommit = cpu_total * cluster.cpu_overcommit_ratio
@@ -110,15 +116,15 @@ def render_host(host: Host) -> dict[str, Any]:
         "hypervisorversion": host.hypervisor_version,
         "cpunumber": host.cpus,
         "cpuspeed": host.cpu_speed,
-        "cpuallocated": _percent(host.cpu_allocated, cpu_with_overcommit),
-        "cpuallocatedvalue": host.cpu_allocated,
-        "cpuallocatedpercentage": _percent(host.cpu_allocated, cpu_with_overcommit),
+        "cpuallocated": _percent(allocation.cpu_mhz, cpu_with_overcommit),
+        "cpuallocatedvalue": allocation.cpu_mhz,
+        "cpuallocatedpercentage": _percent(allocation.cpu_mhz, cpu_with_overcommit),
         "cpuused": f"{decimal(host.cpu_used_percent)}%",
         "cpuwithoverprovisioning": decimal(cpu_with_overcommit),
         "memorytotal": host.total_memory,
         "memorywithoverprovisioning": decimal(memory_with_overcommit),
-        "memoryallocated": host.memory_allocated,
-        "memoryallocatedpercentage": _percent(host.memory_allocated, memory_with_overcommit),
+        "memoryallocated": allocation.memory_bytes,
+        "memoryallocatedpercentage": _percent(allocation.memory_bytes, memory_with_overcommit),
         "memoryused": host.memory_used,
         "podid": host.pod.uuid,
         "podname": host.pod.name,
@@ -193,7 +199,9 @@ def list_hosts(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
                           "instance")
     if "keyword" in p:
         query = query.where(Host.name.ilike(keyword_pattern(p["keyword"]), escape="\\"))
-    return paged_list(db, "host", query, p, render_host)
+    rows, total = paged(db, query, p)
+    held = host_allocations(db, [host.id for host in rows])
+    return ListResponse("host", [render_host(host, held[host.id]) for host in rows], total)
 
 
 def _normalise_tags(tags: list[str]) -> str:

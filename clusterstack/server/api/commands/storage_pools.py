@@ -17,10 +17,11 @@ from sqlalchemy import false, func, select
 from clusterstack.server import events
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, param_error
-from clusterstack.server.api.listing import ListResponse, paged_list
+from clusterstack.server.api.listing import ListResponse, paged
 from clusterstack.server.api.lookup import filter_row_id, find_by_uuid, keyword_pattern
 from clusterstack.server.api.registry import ADMIN, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.api.storage_url import StorageUrl, parse_storage_url
+from clusterstack.server.db.allocation import pool_allocation, pool_allocations
 from clusterstack.server.db.base import new_uuid, utcnow
 from clusterstack.server.db.models.infrastructure import (
     HYPERVISOR_HYPERV,
@@ -117,7 +118,7 @@ define_entity("storagepool", [
 ])
 
 
-def render_pool(pool: StoragePool) -> dict[str, Any]:
+def render_pool(pool: StoragePool, allocated_bytes: int) -> dict[str, Any]:
     tags = ",".join(pool.tag_list)
     return {
         "id": pool.uuid,
@@ -133,7 +134,7 @@ def render_pool(pool: StoragePool) -> dict[str, Any]:
         "created": pool.created,
         "type": pool.pool_type,
         "disksizetotal": pool.capacity_bytes,
-        "disksizeallocated": pool.allocated_bytes,
+        "disksizeallocated": allocated_bytes,
         "disksizeused": pool.used_bytes,
         "capacityiops": pool.capacity_iops,
         "tags": tags or None,
@@ -293,7 +294,7 @@ def create_storage_pool(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     events.record_event(db, EVENT_CREATE_PRIMARY_STORAGE, f"Successfully created primary storage {pool.name} "
                         f"({pool.url}) in {where}", ctx.actor,
                         resource_type="StoragePool", resource_uuid=pool.uuid, resource_name=pool.name)
-    return {"storagepool": render_pool(pool)}
+    return {"storagepool": render_pool(pool, pool_allocation(db, pool.id))}
 
 
 @api_command(
@@ -345,7 +346,9 @@ def list_storage_pools(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         query = query.where(StoragePool.status == p["status"])
     if "keyword" in p:
         query = query.where(StoragePool.name.ilike(keyword_pattern(p["keyword"]), escape="\\"))
-    return paged_list(db, "storagepool", query, p, render_pool)
+    rows, total = paged(db, query, p)
+    held = pool_allocations(db, [pool.id for pool in rows])
+    return ListResponse("storagepool", [render_pool(pool, held[pool.id]) for pool in rows], total)
 
 
 @api_command(
@@ -371,9 +374,10 @@ def update_storage_pool(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
         raise param_error("Invalid parameter name: a storage pool name cannot be blank")
     if p.get("istagarule"):
         raise param_error("Invalid parameter istagarule: storage tag rules are not supported; give plain tags")
-    if "capacitybytes" in p and p["capacitybytes"] < max(pool.used_bytes, pool.allocated_bytes):
+    in_use = max(pool.used_bytes, pool_allocation(db, pool.id))
+    if "capacitybytes" in p and p["capacitybytes"] < in_use:
         raise param_error(f"Invalid parameter capacitybytes value={p['capacitybytes']}: the pool already has "
-                          f"{max(pool.used_bytes, pool.allocated_bytes)} bytes in use")
+                          f"{in_use} bytes in use")
     if "enabled" in p and pool.status not in ("Up", "Disabled"):
         raise param_error(f"Unable to {'enable' if p['enabled'] else 'disable'} storage pool {pool.name}: it is "
                           f"in state {pool.status}")
@@ -401,7 +405,7 @@ def update_storage_pool(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
             description = f"Successfully {'enabled' if p['enabled'] else 'disabled'} primary storage {pool.name}"
     events.record_event(db, event_type, description, ctx.actor,
                         resource_type="StoragePool", resource_uuid=pool.uuid, resource_name=pool.name)
-    return {"storagepool": render_pool(pool)}
+    return {"storagepool": render_pool(pool, pool_allocation(db, pool.id))}
 
 
 @api_command(

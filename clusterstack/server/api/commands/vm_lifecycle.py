@@ -31,7 +31,7 @@ from clusterstack.server.db.models.infrastructure import (
 from clusterstack.server.db.models.instances import VMInstance, Volume, instance_name
 from clusterstack.server.orchestration import vm_lifecycle as lifecycle
 from clusterstack.server.orchestration.cluster_access import require_quorum
-from clusterstack.server.orchestration.planner import Demand, plan, refresh_allocation, require_host_in_zone
+from clusterstack.server.orchestration.planner import Demand, plan, require_host_in_zone
 from clusterstack.server.settings import define_setting
 from clusterstack.server.settings import get as get_setting
 
@@ -181,9 +181,7 @@ def _prepare_deploy(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
                       path=f"{base}\\{vm.instance_name}\\DATA-{vm.id}.vhdx", pool_id=pool.id, instance_id=vm.id,
                       device_id=1, zone_id=zone.id, account_id=account.id, domain_id=account.domain_id,
                       disk_offering_id=disk_offering.id if disk_offering else None))
-    pool.allocated_bytes += root_bytes + data_bytes
     db.flush()
-    refresh_allocation(db, placement.host)
     return JobTarget("VirtualMachine", vm.uuid)
 
 
@@ -254,9 +252,6 @@ def _release_volumes(db: Any, vm: VMInstance) -> Any:
     """The instance's volumes are gone: expunged, and their space given back to their pools. Answers the time."""
     now = utcnow()
     for volume in db.scalars(select(Volume).where(Volume.instance_id == vm.id, Volume.removed.is_(None))):
-        pool = db.get(StoragePool, volume.pool_id) if volume.pool_id else None
-        if pool is not None:
-            pool.allocated_bytes = max(0, pool.allocated_bytes - volume.size)
         volume.state = "Expunged"
         volume.removed = now
     return now
@@ -269,13 +264,10 @@ def _discard(ctx: CallContext, vm_id: int) -> None:
     if vm is None:
         return
     now = _release_volumes(db, vm)
-    host_id = vm.host_id
     vm.state = "Error"
     vm.host_id = None
     vm.removed = now
     db.flush()
-    if host_id is not None:
-        refresh_allocation(db, db.get(Host, host_id))  # type: ignore[arg-type]
     lifecycle.vm_event(db, vm, "VM.CREATE", f"Failed to create VM {vm.name}; nothing was left in the cluster",
                        level="ERROR")
     db.commit()
@@ -333,15 +325,10 @@ def reboot_virtual_machine(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any
 def _expunge(ctx: CallContext, vm: VMInstance) -> None:
     lifecycle.remove(ctx, vm)
     now = _release_volumes(ctx.db, vm)
-    host_id = vm.host_id or vm.last_host_id
     vm.state = "Expunging"
     vm.host_id = None
     vm.removed = now
     ctx.db.flush()
-    if host_id is not None:
-        host = ctx.db.get(Host, host_id)
-        if host is not None:
-            refresh_allocation(ctx.db, host)
     lifecycle.vm_event(ctx.db, vm, "VM.EXPUNGE", f"Expunged VM {vm.name}: role, VM and disks removed from the "
                        "failover cluster")
 

@@ -26,7 +26,7 @@ from clusterstack.server.db.models.identity import Account, Domain
 from clusterstack.server.db.models.infrastructure import Cluster, StoragePool, Zone
 from clusterstack.server.db.models.instances import VMInstance, Volume
 from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, require_quorum
-from clusterstack.server.orchestration.planner import pool_room
+from clusterstack.server.orchestration.planner import room_on
 from clusterstack.server.settings import define_setting
 from clusterstack.server.settings import get as get_setting
 
@@ -130,9 +130,10 @@ def _pool_for_attach(ctx: CallContext, volume: Volume | None, size: int, vm: VMI
     pool = ctx.db.get(StoragePool, pool_id) if pool_id is not None else None
     if pool is None:
         raise param_error(f"Virtual machine {vm.name} has no primary storage")
-    if (volume is None or volume.path is None) and pool_room(pool) < size:
+    room = room_on(ctx.db, pool)
+    if (volume is None or volume.path is None) and room < size:
         raise param_error(f"Primary storage {pool.name} has not {size // GB} GB free for a {size // GB} GB volume "
-                          f"(it has {max(0, pool_room(pool)) // GB} GB)")
+                          f"(it has {max(0, room) // GB} GB)")
     return pool
 
 
@@ -142,7 +143,7 @@ def _check_growth(ctx: CallContext, volume: Volume, new_size: int) -> StoragePoo
         raise param_error(f"Volume {volume.name} can only grow: it has {volume.size // GB} GB, size is "
                           f"{new_size // GB} GB")
     pool = ctx.db.get(StoragePool, volume.pool_id) if volume.pool_id else None
-    if volume.path and pool is not None and pool_room(pool) < new_size - volume.size:
+    if volume.path and pool is not None and room_on(ctx.db, pool) < new_size - volume.size:
         raise param_error(f"Primary storage {pool.name} has not {(new_size - volume.size) // GB} GB free to grow "
                           f"volume {volume.name} to {new_size // GB} GB")
     return pool
@@ -227,9 +228,8 @@ def _attach(ctx: CallContext, volume: Volume, vm: VMInstance) -> None:
         try:
             driver.create_vhd(VhdSpec(volume.path, volume.size))
         except DriverError as exc:
-            volume.path = None
+            volume.path = volume.pool_id = None
             raise as_api_error(exc, cluster) from None
-        pool.allocated_bytes += volume.size
     try:
         driver.attach_vhd(vm.instance_name or "", volume.path)
     except DriverError as exc:
@@ -312,7 +312,6 @@ def resize_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
                 driver_for(ctx.server, cluster).resize_vhd(volume.path, new_size)
             except DriverError as exc:
                 raise as_api_error(exc, cluster) from None
-        pool.allocated_bytes += new_size - volume.size
     previous, volume.size = volume.size, new_size
     _event(ctx, volume, "VOLUME.RESIZE", f"Resized volume {volume.name} from {previous // GB} GB to "
            f"{new_size // GB} GB")
@@ -333,7 +332,6 @@ def delete_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
                 driver_for(ctx.server, cluster).delete_vhd(volume.path)
             except DriverError as exc:
                 raise as_api_error(exc, cluster) from None
-        pool.allocated_bytes = max(0, pool.allocated_bytes - volume.size)
     volume.state, volume.removed = "Expunged", utcnow()
     _event(ctx, volume, "VOLUME.DELETE", f"Deleted volume {volume.name}")
     return {"success": True}
