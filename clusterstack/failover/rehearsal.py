@@ -110,8 +110,9 @@ class Rehearsal:
     quorum_before: QuorumView
     quorum_after: QuorumView
     nodes: tuple[NodeAfter, ...]
-    roles: tuple[RoleFate, ...]  # every role, by name
+    roles: tuple[RoleFate, ...]  # every role by name (every_role), or those the failure could touch
     settled_after_seconds: float
+    role_count: int = 0  # roles of the cluster, listed or not
 
     def stranded(self, *, ha_only: bool = False) -> list[RoleFate]:
         """Roles that ran (or wanted to) and stay down; with ha_only, not counting No Auto Start roles."""
@@ -121,7 +122,12 @@ class Rehearsal:
         return sorted((r for r in self.roles if r.restart_order is not None), key=lambda r: r.restart_order or 0)
 
     def survivors(self) -> list[NodeAfter]:
-        return [n for n in self.nodes if not n.failed and n.state in ("Up", "Paused")]
+        """The nodes that can take roles afterwards (Up: neither failed, down nor paused)."""
+        return [n for n in self.nodes if not n.failed and n.state == "Up"]
+
+    @property
+    def unaffected_count(self) -> int:
+        return max(self.role_count, len(self.roles)) - sum(1 for r in self.roles if r.affected)
 
     def to_dict(self, *, affected_only: bool = False) -> dict[str, Any]:
         roles = [r for r in self.roles if r.affected] if affected_only else list(self.roles)
@@ -139,7 +145,7 @@ class Rehearsal:
             "restart_order": [r.name for r in self.restart_order()],
             "stranded": [r.name for r in self.stranded()],
             "roles": [_role_dict(r) for r in roles],
-            "unaffected_roles": len(self.roles) - sum(1 for r in self.roles if r.affected),
+            "unaffected_roles": self.unaffected_count,
         }
 
 
@@ -251,15 +257,16 @@ def own_role(work: Cluster, name: str) -> Role:
 # ---- the rehearsal ---------------------------------------------------------------------------------------------
 
 def rehearse(cluster: Cluster, nodes: Sequence[str], disks: Sequence[str] = (), *,
-             full_copy: bool = False) -> Rehearsal:
+             full_copy: bool = False, every_role: bool = True) -> Rehearsal:
     """Fail `nodes` (crash: power lost) and `disks` on a copy of `cluster` now, and answer what happens.
 
     Names are matched as the cluster does (node names without regard to case); an unknown one raises the engine's
     NotFound. `full_copy` rehearses on Cluster.copy() instead of the cheaper scratch copy (same answer; tests
-    hold them to it)."""
+    hold them to it). Without `every_role` the answer lists only the roles the failure could touch (the others
+    keep their owner and state by construction; `role_count` counts them all), which is what a large cluster's
+    admission check needs."""
     failed_nodes = tuple(dict.fromkeys(cluster._node_name(n) for n in nodes))
     failed_disks = tuple(dict.fromkeys(cluster._disk(d).name for d in disks))
-    before = {r.name: (r.owner, r.state, r.vm_state in VM_CONSUMING, r.wanted_running) for r in cluster.roles.values()}
     quorum_before = _quorum(cluster)
     work = cluster.copy() if full_copy else scratch_copy(cluster, failed_nodes, failed_disks)
     start = work.now
@@ -280,16 +287,23 @@ def rehearse(cluster: Cluster, nodes: Sequence[str], disks: Sequence[str] = (), 
         settled = deadline
         entries = work.advance(deadline)
     position = {name: i for i, name in enumerate(order, start=1)}
+    shared = work._shared if isinstance(work, _Scratch) and not every_role else set()
+    listed = [name for name in work.roles if name not in shared]  # `cluster` is as it was: its roles say "before"
     return Rehearsal(
         cluster=work.name, profile=work.profile.name, failed_nodes=failed_nodes, failed_disks=failed_disks,
         quorum_before=quorum_before, quorum_after=_quorum(work),
         nodes=tuple(NodeAfter(n.name, n.state, n.name in failed_nodes, n.memory_mb, n.memory_used_mb, len(n.roles),
                               sum(1 for r in n.roles if work.roles[r].vm_state in VM_CONSUMING))
                     for n in work._ordered_nodes()),
-        roles=tuple(_fate(work, name, before[name], online, position, start, set(failed_nodes))
-                    for name in sorted(work.roles)),
+        roles=tuple(_fate(work, name, _before(cluster.roles[name]), online, position, start, set(failed_nodes))
+                    for name in sorted(listed)),
+        role_count=len(work.roles),
         settled_after_seconds=settled - start,
     )
+
+
+def _before(role: Role) -> tuple[str | None, str, bool, bool]:
+    return role.owner, role.state, role.vm_state in VM_CONSUMING, role.wanted_running
 
 
 def _quorum(cluster: Cluster) -> QuorumView:

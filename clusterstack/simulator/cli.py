@@ -334,7 +334,7 @@ def rehearse(sim_url: str | None, scenario: Path | None, nodes: tuple[str, ...],
     if len({n.lower() for n in nodes}) >= len(cluster.nodes):
         _fail("rehearsing the loss of every node tells nothing: leave at least one node")
     try:
-        answer = rehearse_failure(cluster, nodes, disks)
+        answer = rehearse_failure(cluster, nodes, disks, every_role=every_role)
     except ClusterError as exc:
         _fail(str(exc))
     if as_json:

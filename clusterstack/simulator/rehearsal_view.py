@@ -67,6 +67,6 @@ def render(answer: Rehearsal, console: Any, *, every_role: bool = False) -> None
         nodes.add_row(node.name, f"[red]{node.state}[/]" if node.failed else node.state, str(node.memory_used_mb),
                       str(node.memory_free_mb), str(node.roles))
     console.print(nodes)
-    unaffected = sum(1 for r in answer.roles if not r.affected)
+    unaffected = answer.unaffected_count
     if unaffected and not every_role:
         console.print(f"{unaffected} other roles are not affected (--all lists them).")

@@ -119,3 +119,20 @@ def test_admission_refuses_exactly_when_the_worst_case_strands_an_ha_role(cluste
     assert real.roles["new-ha"].owner == changed.roles["new-ha"].owner
     assert (worst_case(changed, k) is not None) == strands_ha(real, k)
     assert "new-ha" not in cluster.roles  # the cluster asked about is not changed
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters(), st.data())
+def test_the_shortcut_proves_only_what_the_rehearsal_then_shows(cluster: Cluster, data: Any) -> None:
+    """LossBounds.placed answers only when the full rehearsal keeps quorum and restarts every HA role that ran on
+    the lost nodes, and then with the memory the rehearsal leaves free on the survivors."""
+    from clusterstack.failover.rehearsal_bounds import LossBounds
+
+    names = list(cluster.nodes)
+    lost = tuple(data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names) - 1, unique=True)))
+    free = LossBounds(cluster).placed(lost)
+    answer = rehearse(cluster, lost)
+    if free is not None:
+        assert answer.quorum_after.has_quorum
+        assert not answer.stranded(ha_only=True)
+        assert free == sum(n.memory_free_mb for n in answer.survivors())

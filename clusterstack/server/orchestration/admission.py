@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from clusterstack.failover.cluster import Cluster as Engine
 from clusterstack.failover.model import GROUP_ONLINE, VM_RUNNING, Role
 from clusterstack.failover.rehearsal import Rehearsal, RoleFate, own_role, rehearse, scratch_copy
+from clusterstack.failover.rehearsal_bounds import LossBounds
 from clusterstack.hypervisor.base import ClusterReport
 from clusterstack.server import settings
 from clusterstack.server.api.errors import ApiError, insufficient_capacity
@@ -107,8 +108,11 @@ def with_change(engine: Engine, change: Change) -> Engine | None:
 
 def worst_case(engine: Engine, k: int) -> Shortfall | None:
     """The first loss of k nodes that strands an HA role, or None when every such loss leaves them a place."""
+    bounds = LossBounds(engine)
     for lost in failure_sets(engine, k):
-        stranded = _stranded(rehearse(engine, lost))
+        if bounds.placed(lost) is not None:
+            continue
+        stranded = _stranded(rehearse(engine, lost, every_role=False))
         if stranded:
             return Shortfall(k, lost, stranded)
     return None
@@ -169,14 +173,17 @@ def headroom(cluster_id: int, report: ClusterReport, k: int) -> Headroom:
     if report.quorum.state != "Up":
         answer = Headroom(k, False, 0, ())
     else:
+        bounds = LossBounds(engine)
         for lost in failure_sets(engine, k):
-            result = rehearse(engine, lost)
-            stranded = _stranded(result)
-            if stranded:
-                at_risk = tuple(r.name for r in stranded)
-                least = 0
-                break
-            free = sum(n.memory_free_mb for n in result.survivors())
+            free = bounds.placed(lost)
+            if free is None:
+                result = rehearse(engine, lost, every_role=False)
+                stranded = _stranded(result)
+                if stranded:
+                    at_risk = tuple(r.name for r in stranded)
+                    least = 0
+                    break
+                free = sum(n.memory_free_mb for n in result.survivors())
             least = free if least is None else min(least, free)
         answer = Headroom(k, not at_risk, least or 0, at_risk)
     with _headroom_lock:

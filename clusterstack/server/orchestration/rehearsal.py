@@ -101,8 +101,8 @@ def live_report(server: ServerState, cluster: Cluster) -> ClusterReport:
         raise as_api_error(exc, cluster) from None
 
 
-def rehearse_failure(server: ServerState, cluster: Cluster, nodes: Sequence[str],
-                     disks: Sequence[str] = ()) -> Rehearsal:
+def rehearse_failure(server: ServerState, cluster: Cluster, nodes: Sequence[str], disks: Sequence[str] = (),
+                     every_role: bool = False) -> Rehearsal:
     """Rehearse the crash of `nodes` (node names) and the failure of `disks` on the cluster's live state."""
     report = live_report(server, cluster)
     engine = engine_of(cluster.id, report)
@@ -119,6 +119,6 @@ def rehearse_failure(server: ServerState, cluster: Cluster, nodes: Sequence[str]
         raise errors.param_error(f"{', '.join(missing)} is not a disk of failover cluster {report.name}; its "
                                  f"disks are {', '.join(engine.disks) or 'none'}")
     try:
-        return rehearse(engine, nodes, disks)
+        return rehearse(engine, nodes, disks, every_role=every_role)
     except EngineNotFound as exc:
         raise errors.param_error(str(exc)) from None

@@ -98,7 +98,7 @@ def rehearse_failover_cluster_failure(ctx: CallContext, p: dict[str, Any]) -> di
     if not nodes:
         raise param_error("Invalid parameter nodes: give one or more node names or host ids")
     disks = _names(p.get("disks") or [], "disks")
-    answer = rehearse_failure(ctx.server, cluster, nodes, disks)
+    answer = rehearse_failure(ctx.server, cluster, nodes, disks, every_role=bool(p.get("listall")))
     listed = [r for r in answer.roles if r.affected or p.get("listall")]
     hosts = hosts_by_node(ctx, cluster)
     instances = instances_by_role(ctx, [r.name for r in listed])
@@ -115,7 +115,7 @@ def rehearse_failover_cluster_failure(ctx: CallContext, p: dict[str, Any]) -> di
         "restartorder": [r.name for r in answer.restart_order()],
         "stranded": [r.name for r in answer.stranded()],
         "strandedcount": len(answer.stranded()),
-        "unaffectedcount": sum(1 for r in answer.roles if not r.affected),
+        "unaffectedcount": answer.unaffected_count,
         "node": [_node(n, hosts.get(n.name.lower())) for n in answer.nodes],
         "role": [_role(r, instances.get(r.name)) for r in listed],
     }}
