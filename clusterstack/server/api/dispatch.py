@@ -22,6 +22,7 @@ from clusterstack.server.api.params import parse_params, refuse_control_characte
 from clusterstack.server.api.registry import ApiCommand, find_command
 from clusterstack.server.api.responses import error_payload, payload_of
 from clusterstack.server.api.signing import parse_expires, signature_matches
+from clusterstack.server.db.transient import run_again_on_transient
 from clusterstack.server.identity import authentication
 from clusterstack.server.identity.login_throttle import CURRENT_ATTEMPT, LoginAttempt, LoginThrottle
 from clusterstack.server.logging_setup import log_context
@@ -92,8 +93,7 @@ class Dispatcher:
         command = find_command(command_name) if command_name else None
         # CloudStack answers an unknown (or missing) command as "errorresponse", a known one under its own name
         reply_as = command.name if command else "error"
-        try:
-            refuse_control_characters(params)
+        def unit_of_work() -> ApiAnswer:
             with self.server.database.session() as db:
                 caller = None
                 if command is None or command.authenticated:
@@ -105,6 +105,13 @@ class Dispatcher:
                                   request_id=request_id)
                 payload = self._run(ctx, command, parsed, params)
                 return ApiAnswer(200, command.name, payload, ctx.response_cookies, ctx.clear_cookies)
+
+        try:
+            refuse_control_characters(params)
+            # a request the database aborted as a deadlock or serialization failure was rolled back whole: run it again
+            return run_again_on_transient(unit_of_work, on_retry=lambda exc, attempt: log.info(
+                "%s: the database aborted attempt %d (%s); running it again", reply_as, attempt,
+                str(getattr(exc, "orig", exc)).splitlines()[0]))
         except ApiError as err:
             if err.errorcode >= 500:
                 log.warning("%s failed: %s", reply_as, err.text)

@@ -30,6 +30,7 @@ from clusterstack.server.api.responses import clean, payload_of
 from clusterstack.server.app import register_service
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.jobs import JOB_FAILED, JOB_PENDING, JOB_STATE_NAMES, JOB_SUCCEEDED, AsyncJob
+from clusterstack.server.db.transient import ATTEMPTS, run_again_on_transient
 from clusterstack.server.identity import authentication
 from clusterstack.server.metrics import ASYNC_JOBS
 from clusterstack.server.state import ServerState
@@ -182,7 +183,7 @@ class JobService:
                           "is disabled"})
             return
         log.info("(job:%s) Executing %s for %s", job_uuid[:8], cmd, caller.username)
-        try:
+        def unit_of_work() -> None:
             with self.state.database.session() as db:
                 ctx = CallContext(db=db, caller=caller, server=self.state, command=command.name,
                                   request_id=job_uuid[:8], job_uuid=job_uuid)
@@ -190,6 +191,15 @@ class JobService:
                 result = clean(payload_of(command.handler(ctx, parsed)))
                 # the job succeeds in the same commit as its work: one write less, and never one without the other
                 self._settle(db, job_id, JOB_SUCCEEDED, 0, result)
+
+        try:
+            # A resumable job picks up where the cluster is (that is what makes it survive a restart), so one the
+            # database aborted as a deadlock or serialization failure is run again rather than failed after the
+            # cluster already acted; the follower repairs whatever a job that still fails leaves behind.
+            run_again_on_transient(unit_of_work, attempts=ATTEMPTS if getattr(command, "resumable", False) else 1,
+                                   on_retry=lambda exc, attempt: log.info(
+                                       "(job:%s) the database aborted attempt %d of %s (%s); running it again",
+                                       job_uuid[:8], attempt, cmd, str(getattr(exc, "orig", exc)).splitlines()[0]))
         except ApiError as err:
             log.info("(job:%s) %s failed: %s", job_uuid[:8], cmd, err.text)
             self._finish(job_id, JOB_FAILED, err.errorcode,

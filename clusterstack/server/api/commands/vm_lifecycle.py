@@ -29,6 +29,7 @@ from clusterstack.server.db.models.infrastructure import (
     Zone,
 )
 from clusterstack.server.db.models.instances import VMInstance, Volume, instance_name
+from clusterstack.server.db.transient import is_transient
 from clusterstack.server.orchestration import vm_lifecycle as lifecycle
 from clusterstack.server.orchestration.cluster_access import require_quorum
 from clusterstack.server.orchestration.planner import Demand, plan, require_host_in_zone
@@ -231,7 +232,9 @@ def deploy_virtual_machine(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any
     node = ctx.db.scalar(select(Host.node_name).where(Host.id == vm.host_id)) if vm.host_id is not None else None
     try:
         lifecycle.create_and_register(ctx, vm, node, start)
-    except Exception:
+    except Exception as exc:
+        if is_transient(exc):
+            raise  # the job runs again and adopts what the cluster already made
         ctx.db.rollback()
         _discard(ctx, vm.id)
         raise
