@@ -11,6 +11,8 @@ live in the data directory).
 from __future__ import annotations
 
 import logging
+import shutil
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -146,6 +148,20 @@ def set_up_seed_cloud(api: ApiClient, target: str | ClusterTarget) -> dict[str, 
     return {"zone": zone["id"], "pod": pod["id"], "cluster": cluster["id"], "template": template["id"]}
 
 
+def _cli_command() -> str:
+    """How this shell reaches the `clusterstack` command: its name when it is on PATH, else its path (the venv's)."""
+    installed = Path(sys.executable).parent / "clusterstack"
+    on_path = shutil.which("clusterstack")
+    if on_path is not None and Path(on_path).resolve() == installed.resolve():
+        return "clusterstack"
+    if installed.exists():
+        try:
+            return str(installed.relative_to(Path.cwd()))
+        except ValueError:
+            return str(installed)
+    return "clusterstack"
+
+
 def _wait_started(server: Any, thread: threading.Thread, what: str, timeout: float = 300) -> None:
     """Wait until our own uvicorn server listens: probing the URL could find another process on that port."""
     deadline = time.monotonic() + timeout
@@ -181,7 +197,7 @@ def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: floa
     from clusterstack.server.cli import banner, default_data_dir
     from clusterstack.server.identity.admin_keys import create_admin_keys
     from clusterstack.server.logging_setup import configure_logging
-    from clusterstack.simulator.cli import seed_topology
+    from clusterstack.simulator.cli import DEFAULT_SIM_URL, seed_topology
     from clusterstack.simulator.http_api import create_app as create_sim_app
     from clusterstack.simulator.scenario import load_topology
     from clusterstack.simulator.service import SimulatedCluster
@@ -223,7 +239,11 @@ def demo(data_dir: Path | None, host: str, port: int, sim_port: int, speed: floa
         click.echo(banner(host, port))
         click.echo(f"failover cluster simulator: {sim_url} (cluster CI1, nodes HYPERVCLLOUD13, HYPERVCLLOUD17)")
         click.echo(f"log in as admin / password; zone HVCluster {ids['zone']}, template {ids['template']}")
-        click.echo("fail a node:  clusterstack sim node-down HYPERVCLLOUD17   (bring it back: sim node-up)")
+        sim = _cli_command()
+        where = "" if sim_url == DEFAULT_SIM_URL else f" --sim {sim_url}"
+        click.echo(f"fail a node:  {sim} sim node-down HYPERVCLLOUD17{where}   (bring it back: sim node-up)")
+        if sim != "clusterstack":
+            click.echo(f"              (clusterstack is {sim}; or `source {Path(sim).parent}/activate` first)")
         click.echo("stop with Ctrl-C; the data stays in " + str(directory))
 
     api_thread = threading.current_thread()

@@ -24,6 +24,11 @@ def test_demo_over_winrm_runs_the_seed_story(tmp_path: Path) -> None:
     demo = DemoProcess(tmp_path / "demo", speed=10.0, winrm=(prefix, free_port_block(1))).start()
     try:
         api = demo.admin()
+        # the banner's hint works as printed: the simulator's real address, a command this shell can run
+        [hint] = [line for line in demo.log.read_text().splitlines() if line.startswith("fail a node:")]
+        command = hint.split()[3]
+        assert f"sim node-down HYPERVCLLOUD17 --sim {demo.sim_url}" in hint
+        assert command == "clusterstack" or Path(command).exists()
         [summary] = api.items("listFailoverClusters", "failovercluster")
         assert summary["address"] == f"https://{prefix}.10:{demo.winrm[1]}/wsman" and summary["quorumstate"] == "Up"
         hosts = {h["name"]: h for h in api.items("listHosts", "host", type="Routing")}

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from clusterstack.server.api.dispatch import Dispatcher
-from clusterstack.server.api.http import api_endpoint
+from clusterstack.server.api.http import MisplacedApiRequests, api_endpoint
 from clusterstack.server.api.registry import load_commands
 from clusterstack.server.db.engine import Database, default_url
 from clusterstack.server.db.schema import upgrade
@@ -126,4 +126,6 @@ def create_app(state: ServerState, *, manage_services: bool = True) -> Starlette
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.server = state
+
+    app.add_middleware(MisplacedApiRequests)
     return app

@@ -8,9 +8,11 @@ import anyio
 import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clusterstack.server.api.dispatch import ApiAnswer, Dispatcher
-from clusterstack.server.api.responses import render_json, render_xml
+from clusterstack.server.api.errors import CS_SERVER_API
+from clusterstack.server.api.responses import error_payload, render_json, render_xml
 
 SESSION_COOKIES = ("JSESSIONID", "sessionkey")
 # API calls run on worker threads, at most this many at once. More only adds contention: the work is mostly
@@ -72,3 +74,43 @@ def api_endpoint(dispatcher: Dispatcher, threads: int = DISPATCH_THREADS):  # ty
         return render(answer, response_format)
 
     return endpoint
+
+
+API_PATHS = ("/client/api", "/client/api/")
+# Parameters only a CloudStack API request carries (a console page's own query never has them).
+_API_MARKERS = ("command",)
+_CLIENT_MARKERS = ("apikey", "sessionkey", "signature", "response")
+
+
+def misplaced_api_request(path: str, query: dict[str, str]) -> bool:
+    """A CloudStack client pointed at the server's root (or the console) instead of /client/api."""
+    keys = {k.lower() for k in query}
+    return path not in API_PATHS and all(m in keys for m in _API_MARKERS) and any(m in keys for m in _CLIENT_MARKERS)
+
+
+class MisplacedApiRequests:
+    """ASGI middleware: a CloudStack client pointed at http://host:8080 instead of .../client/api gets an API error
+    saying so, not the console's HTML (which a client reports as an unreadable answer). Everything else passes
+    through untouched (plain ASGI: no buffering of streamed answers such as the console's live channel)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            request = Request(scope)
+            if misplaced_api_request(request.url.path, dict(request.query_params)):
+                await misplaced_api_answer(request)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def misplaced_api_answer(request: Request) -> Response:
+    """CloudStack's error envelope, 404, naming the address the client should have used."""
+    base = str(request.base_url).rstrip("/")
+    command = next((v for k, v in request.query_params.items() if k.lower() == "command"), "")
+    text = (f"{request.url.path} is not the CloudStack API: send API requests to {base}/client/api "
+            f"(the console is at {base}/client/)")
+    answer = ApiAnswer(404, command or "error", error_payload(404, CS_SERVER_API, text))
+    response_format = next((v for k, v in request.query_params.items() if k.lower() == "response"), "xml").lower()
+    return render(answer, response_format)

@@ -53,7 +53,8 @@ def _follow_owner(db: Session, instance: VMInstance, host: Host | None, role: Ro
         return
     old = instance.host_id
     if old is not None and instance.state == "Running":
-        log.info("Detected out of band VM migration from host %s to host %s", old, host.id)
+        log.info("Detected out of band VM migration of VM %s (%s) from host %s to host %s (%s)", instance.name,
+                 instance.instance_name, old, host.id, host.name)
         _event(db, instance, "VM.MIGRATE", f"Detected out of band VM migration of {instance.instance_name} "
                f"from host {old} to host {host.id} ({host.name}): the failover cluster moved role "
                f"{role.name} to {role.owner_node}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
+import pytest
 
 from .seed_cloud import wait_until
 from .test_instances import _deploy, seed  # noqa: F401 - the fixture
@@ -39,9 +41,11 @@ def _placed(world: dict[str, Any]) -> dict[str, tuple[int, int]]:
     return held
 
 
-def test_allocation_follows_moves_the_cluster_makes_by_itself(seed: dict[str, Any]) -> None:  # noqa: F811
+def test_allocation_follows_moves_the_cluster_makes_by_itself(seed: dict[str, Any],  # noqa: F811
+                                                              caplog: pytest.LogCaptureFixture) -> None:
     """Live migrations made in Failover Cluster Manager and failovers after a crash move the allocation too:
     each host holds what listVirtualMachines says runs on it, after every one of 20 out-of-band moves."""
+    caplog.set_level(logging.INFO, logger="clusterstack")
     client, sim = seed["cs"], seed["sim"]
     vms = [_deploy(seed, f"oob{i}", "HA Offering", "HYPERVCLLOUD13") for i in range(3)]
     for move in range(20):
@@ -53,6 +57,9 @@ def test_allocation_follows_moves_the_cluster_makes_by_itself(seed: dict[str, An
         wait_until(lambda v=vm, t=target: client.listVirtualMachines(id=v["id"])["virtualmachine"][0]["hostname"]
                    == t)
         assert _allocated(seed) == _placed(seed)
+    # the management log names the instance it saw move, as CloudStack's does
+    assert any(f"Detected out of band VM migration of VM oob0 ({vms[0]['instancename']}) from host" in r.getMessage()
+               for r in caplog.records)
     # a failover: every HA instance ends up on the survivor, and so does all of the allocation
     sim.fault("node-down", node="HYPERVCLLOUD17")
     wait_until(lambda: all(v["hostname"] == "HYPERVCLLOUD13" and v["state"] == "Running"
