@@ -124,8 +124,9 @@ def cluster_from_state(state: ClusterState) -> Cluster:
     for disk in disks:
         if disk.state != "Online":
             cluster.disks[disk.name].state = "Failed" if disk.state == "Failed" else disk.state
+    largest = max(n.memory_mb for n in cluster.nodes.values())
     for reported_role in state.roles:
-        _place(cluster, reported_role, node_names)
+        _place(cluster, reported_role, node_names, largest)
     for reported in state.nodes:  # what Hyper-V says is in use (host reserve, VMs outside the cluster) counts too
         node = cluster.nodes[reported.name]
         node.memory_used_mb = max(node.memory_used_mb, reported.memory_used_mb)
@@ -145,8 +146,7 @@ def cluster_from_state(state: ClusterState) -> Cluster:
     return cluster
 
 
-def _place(cluster: Cluster, reported: RoleState, node_names: dict[str, str]) -> None:
-    largest = max(n.memory_mb for n in cluster.nodes.values())
+def _place(cluster: Cluster, reported: RoleState, node_names: dict[str, str], largest: int) -> None:
     role = Role(reported.name, max(1, min(reported.memory_mb, largest)), max(1, reported.cpus),
                 reported.disk if reported.disk in cluster.disks else None, None, reported.priority,
                 preferred_owners=[n for n in (_known(x, node_names) for x in reported.preferred_owners) if n],

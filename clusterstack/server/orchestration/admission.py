@@ -165,7 +165,7 @@ def headroom(cluster_id: int, report: ClusterReport, k: int) -> Headroom:
     key = (cluster_id, k)
     with _headroom_lock:
         hit = _headroom_cache.get(key)
-    if hit is not None and hit[0] is report:
+    if hit is not None and (hit[0] is report or hit[0] == report):
         return hit[1]
     engine = engine_of(cluster_id, report)
     least: int | None = None

@@ -63,7 +63,10 @@ class _Engines:
     def of(self, cluster_id: int, report: ClusterReport) -> Engine:
         with self._lock:
             hit = self._built.get(cluster_id)
-        if hit is not None and hit[0] is report:
+        # a follower's pass makes a new report object even when nothing changed: equal is as good as the same
+        # (cheap: the JSON driver reuses the RoleReport of every unchanged role, and tuples compare by identity
+        # first)
+        if hit is not None and (hit[0] is report or hit[0] == report):
             return hit[1]
         engine = cluster_from_state(state_of(report))
         with self._lock:
