@@ -21,6 +21,7 @@ from clusterstack.server import events
 from clusterstack.server.api.access import check_access, resolve_account, scope_owned
 from clusterstack.server.api.commands.guest_os import ensure_guest_os
 from clusterstack.server.api.commands.resource_limits import check_limit
+from clusterstack.server.api.commands.tags import attach_tags, tag_filter
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error, permission_denied
 from clusterstack.server.api.listing import ListResponse, paged_list
@@ -29,6 +30,7 @@ from clusterstack.server.api.registry import (
     ACCOUNT_SCOPE_PARAMS,
     ALL_ROLES,
     PAGING_PARAMS,
+    TAGS_PARAM,
     JobTarget,
     Param,
     api_command,
@@ -392,11 +394,16 @@ def _list(ctx: CallContext, p: dict[str, Any], *, iso: bool) -> ListResponse:
                           ("isready", VMTemplate.ready)):
         if param in p and iso:
             query = query.where(column.is_(p[param]))
+    kind = "ISO" if iso else "Template"
+    if "tags" in p:
+        query = query.where(tag_filter(db, kind, p["tags"], VMTemplate.id))
     query = _filtered(ctx, p, query, image_filter)
     caller = ctx.user
     entity = "iso" if iso else "template"
-    return paged_list(db, entity, query, p, lambda t: render_template(
+    listed = paged_list(db, entity, query, p, lambda t: render_template(
         db, t, show_url=caller.is_root_admin or t.account_id == caller.account_id))
+    attach_tags(db, kind, listed.items)
+    return listed
 
 
 _LIST_PARAMS = [
@@ -408,6 +415,7 @@ _LIST_PARAMS = [
     Param("ostypeid", "uuid", description="the ID of the OS type that best represents the OS of this template.",
           since="4.19.0"),
     Param("showremoved", "boolean", description="show removed templates as well"),
+    TAGS_PARAM,
     *ACCOUNT_SCOPE_PARAMS,
     *PAGING_PARAMS,
 ]

@@ -38,6 +38,8 @@ from clusterstack.server.identity.listing_scope import scope_accounts
 from clusterstack.server.identity.removal import drop_sessions
 from clusterstack.server.identity.rendering import render_user
 from clusterstack.server.identity.secret_store import SecretStoreError
+from clusterstack.server.settings import define_setting
+from clusterstack.server.settings import get as get_setting
 
 ADMINS = ADMIN | DOMAIN_ADMIN
 
@@ -74,8 +76,22 @@ def new_user(db: Session, account: Account, p: dict[str, Any]) -> User:
     return user
 
 
-def _target(ctx: CallContext, p: dict[str, Any], *, self_allowed: bool) -> tuple[User, Account]:
+SAME_ACCOUNT_OPERATIONS = define_setting(
+    "allow.operations.on.users.in.same.account", True, "Hidden",
+    "Allow operations on users among them in the same account",
+)
+
+
+def _target(ctx: CallContext, p: dict[str, Any], *, self_allowed: bool,
+            same_account: bool = False) -> tuple[User, Account]:
+    """The user named by id that the caller may act on. With `same_account`, a caller may also act on another
+    user of its own account while allow.operations.on.users.in.same.account is true (CloudStack's
+    checkCallerRoleTypeAllowedForUserOrAccountOperations, used by registerUserKeys and getUserKeys)."""
     user = scope.find_user(ctx.db, p["id"])
+    if same_account and user.account_id == ctx.user.account_id and get_setting(ctx.db, SAME_ACCOUNT_OPERATIONS):
+        account = ctx.db.get(Account, user.account_id)
+        assert account is not None
+        return user, account
     account = scope.check_user_access(ctx.db, ctx.user, user, self_allowed=self_allowed)
     return user, account
 
@@ -338,7 +354,7 @@ define_entity("userkeys", [
     roles=ALL_ROLES,
 )
 def register_user_keys(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    user, _ = _target(ctx, p, self_allowed=True)
+    user, _ = _target(ctx, p, self_allowed=True, same_account=True)
     api_key, secret_key = register_keys(user, secret_store.for_data_dir(ctx.server.data_dir))
     _record(ctx, "REGISTER.USER.KEY", f"Registered API keys for user {user.username}", user)
     return {"userkeys": {"apikey": api_key, "secretkey": secret_key}}
@@ -353,7 +369,7 @@ def register_user_keys(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     since="4.10.0",
 )
 def get_user_keys(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    user, _ = _target(ctx, p, self_allowed=True)
+    user, _ = _target(ctx, p, self_allowed=True, same_account=True)
     if user.api_key is None or user.secret_key_encrypted is None:
         return {"userkeys": {}}
     try:
@@ -363,3 +379,45 @@ def get_user_keys(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
                                 "secret.key; register new keys") from None
     return {"userkeys": {"apikey": user.api_key, "secretkey": secret_key}}
 
+
+
+@api_command(
+    "moveUser",
+    description="Moves a user to another account in the same domain.",
+    params=[
+        Param("id", "uuid", required=True, description="id of the user to be moved."),
+        Param("account", description="Moves the user under the specified account. If no account name is "
+              "specified, it is necessary to provide an account id."),
+        Param("accountid", "uuid", description="Moves the user under the specified account. If no account id is "
+              "specified, it is necessary to provide an account name."),
+    ],
+    response="success",
+    roles=ADMIN,
+    since="4.11",
+)
+def move_user(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
+    """As CloudStack's AccountManagerImpl.moveUser: within the user's domain, to an enabled account named by
+    `account` or to the account `accountid`; the user keeps its id and keys, its sessions end."""
+    if "account" not in p and "accountid" not in p:
+        raise param_error("provide either an account name or an account id!")
+    user, old = _target(ctx, p, self_allowed=False)
+    target = None
+    if p.get("account"):
+        target = ctx.db.scalar(select(Account).where(
+            Account.name == p["account"], Account.domain_id == old.domain_id, Account.state == "enabled",
+            Account.removed.is_(None)))
+    if target is None and "accountid" in p:
+        target = scope.find_account(ctx.db, p["accountid"], "accountid")
+    if target is None:
+        raise param_error(f"Unable to find an enabled account named {p['account']} in the domain of user "
+                          f"{user.username}")
+    scope.check_account_access(ctx.db, ctx.user, target)
+    if target.domain_id != old.domain_id:
+        raise param_error("moving a user from an account in one domain to an account in another domain is not "
+                          "supported!")
+    if target.id != old.id:
+        user.account_id = target.id
+        drop_sessions(ctx.db, [user.id])
+        _record(ctx, "USER.MOVE", f"Moved user {user.username} from account {old.name} to account {target.name}",
+                user)
+    return {"success": True}

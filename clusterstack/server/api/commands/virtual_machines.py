@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from clusterstack.server.api.access import scope_owned
 from clusterstack.server.api.caller import Caller
+from clusterstack.server.api.commands.tags import attach_tags, tag_filter
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error
 from clusterstack.server.api.listing import ListResponse, page_window, scope_of_id
@@ -265,7 +266,7 @@ def _conditions(db: Session, caller: Caller, p: dict[str, Any]) -> list[Any]:
     if "hypervisor" in p:
         where.append(matches_hypervisor(VMInstance.hypervisor_type, p["hypervisor"]))
     if "tags" in p:
-        where.append(VMInstance.id.is_(None))  # instances carry no resource tags yet, so none matches
+        where.append(tag_filter(db, "UserVm", p["tags"], VMInstance.id))
     if not caller.is_root_admin:
         where.append(VMInstance.state.notin_(HIDDEN_FROM_USERS))
         where.append(VMInstance.display_vm.is_(True))
@@ -329,4 +330,5 @@ def list_virtual_machines(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     # a Core execution on the unit of work's connection: plain rows, no ORM loading machinery per row
     rows = db.connection().execute(page_of_ids(ids, offset, limit)).all()
     admin = caller.is_root_admin
-    return ListResponse("virtualmachine", [render_vm_row(row, admin=admin) for row in rows], total)
+    return ListResponse("virtualmachine", attach_tags(db, "UserVm", [render_vm_row(row, admin=admin) for row in rows]),
+                        total)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, Subquery, func, select
 
 from clusterstack.server.api.access import scope_owned
+from clusterstack.server.api.commands.tags import attach_tags, tag_filter
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error
 from clusterstack.server.api.listing import ListResponse, page_window, scope_of_id
@@ -197,7 +198,7 @@ def list_volumes(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
             column = StoragePool.cluster_id if param == "clusterid" else StoragePool.pod_id
             where.append(Volume.pool_id.in_(select(StoragePool.id).where(column == row_id)))
     if "tags" in p:
-        where.append(Volume.id.is_(None))  # volumes carry no resource tags yet, so none matches
+        where.append(tag_filter(db, "Volume", p["tags"], Volume.id))
     if not admin:
         where.append(Volume.state.notin_(HIDDEN_FROM_USERS))
         where.append(Volume.display_volume.is_(True))
@@ -211,5 +212,6 @@ def list_volumes(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     ids = scope_owned(db, caller, select(Volume.id).where(*where), Volume, scope)
     page = ids.order_by(Volume.id).offset(offset).limit(limit).subquery("page")
     rows = db.connection().execute(volume_page_query(page).order_by(Volume.id)).all()
-    return ListResponse("volume", [render_volume_row(row, admin=admin) for row in rows], total)
+    return ListResponse("volume", attach_tags(db, "Volume", [render_volume_row(row, admin=admin) for row in rows]),
+                        total)
 
