@@ -42,12 +42,27 @@ def run(scenario: Path, as_json: bool) -> None:
     from clusterstack.simulator.status_view import render
 
     console = _console()
+    console.print(f"{'Time':>10}  {'Level':<11} {'Source':<18} {'Event':>5}  {'Computer':<16} Message", style="bold",
+                  highlight=False)
+    # the scenario's own steps (what the operator did) between the cluster's events, each before what it caused
+    steps = sorted(result["steps"], key=lambda s: s["time"])
+    next_step = 0
     for entry in result["events"]:
+        while next_step < len(steps) and steps[next_step]["time"] <= entry["time"]:
+            _print_step(console, steps[next_step])
+            next_step += 1
         console.print(f"{entry['time']:>9.1f}s  {entry['level']:<11} {entry['source'].rsplit('-', 1)[-1]:<18} "
                       f"{entry['id']:>5}  {entry['node']:<16} {entry['message']}", highlight=False, soft_wrap=True)
+    for step in steps[next_step:]:
+        _print_step(console, step)
     final = result["final"]
     render({"name": final["cluster"], "quorum": final["quorum"], "nodes": final["nodes"],
             "roles": [{**r, "information": ""} for r in final["roles"]], "disks": final["disks"]}, console)
+
+
+def _print_step(console: Any, step: dict[str, Any]) -> None:
+    console.print(f"{step['time']:>9.1f}s  {'Step':<11} {'scenario':<18} {'':>5}  {'':<16} {step['step']}",
+                  style="cyan", highlight=False, soft_wrap=True)
 
 
 @sim.command()

@@ -13,9 +13,11 @@ def run_scenario(scenario: Scenario, path: str = "<scenario>") -> dict[str, Any]
     """Run every step at its time and every timer in between; the event log and the final cluster."""
     cluster = Cluster.from_spec(scenario.spec, now=0.0)
     log: list[LogEntry] = []
+    applied: list[dict[str, Any]] = []
     for step in scenario.steps:
         if step.at > scenario.run_until:
             break
+        applied.append({"time": step.at, "step": step.text})
         try:
             log.extend(cluster.apply(step.event, step.at))
         except ClusterError as exc:
@@ -26,7 +28,7 @@ def run_scenario(scenario: Scenario, path: str = "<scenario>") -> dict[str, Any]
             break
         log.extend(cluster.advance(deadline))
     log.extend(cluster.advance(scenario.run_until))
-    return {"events": [entry.to_dict() for entry in log], "final": cluster.snapshot()}
+    return {"steps": applied, "events": [entry.to_dict() for entry in log], "final": cluster.snapshot()}
 
 
 def run_scenario_file(path: str | Path) -> dict[str, Any]:

@@ -30,6 +30,7 @@ class Step:
     at: float
     event: Any
     line: int | None = None
+    text: str = ""  # the step as the scenario file gives it, for the timeline ("drain node=HYPERVCLLOUD17")
 
 
 @dataclass
@@ -140,7 +141,7 @@ def _role_name(step: dict[str, Any], spec: ClusterSpec, added: set[str], path: s
 
 ACTIONS = ("node-down", "node-up", "node-shutdown", "partition", "heal", "heartbeat-lost", "heartbeat-restored",
            "move-role", "drain", "resume", "disk-fail", "disk-repair", "storage-path-lost",
-           "storage-path-restored", "add-role", "remove-role", "start-role", "stop-role")
+           "storage-path-restored", "add-role", "remove-role", "start-role", "stop-role", "clear-quarantine")
 
 
 def build_step(step: Any, spec: ClusterSpec, added: set[str], path: str) -> Step:
@@ -158,6 +159,8 @@ def build_step(step: Any, spec: ClusterSpec, added: set[str], path: str) -> Step
         event = ev.NodeCrash(_node(step, "node", spec, path))
     elif action == "node-up":
         event = ev.NodeStart(_node(step, "node", spec, path))
+    elif action == "clear-quarantine":
+        event = ev.ClearQuarantine(_node(step, "node", spec, path))
     elif action == "node-shutdown":
         event = ev.NodeShutdown(_node(step, "node", spec, path))
     elif action == "partition":
@@ -211,7 +214,20 @@ def build_step(step: Any, spec: ClusterSpec, added: set[str], path: str) -> Step
         event = ev.StartRole(_role_name(step, spec, added, path))
     else:
         event = ev.StopRole(_role_name(step, spec, added, path), bool(step.get("force", False)))
-    return Step(float(at), event, line)
+    return Step(float(at), event, line, _step_text(action, step))
+
+
+def _step_text(action: str, step: dict[str, Any]) -> str:
+    details = []
+    for key, value in step.items():
+        if key in ("at", "do", "__line__"):
+            continue
+        if isinstance(value, dict):
+            value = value.get("name", "...")
+        elif isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        details.append(f"{key}={value}")
+    return " ".join([action, *details])
 
 
 def parse_scenario(text: str, path: str) -> Scenario:

@@ -76,6 +76,9 @@ RULES: dict[str, Callable[[dict[str, Any]], None]] = {
         or pytest.fail("fails over only after 240 s of isolation"),
     "immediate-failover-2012r2": lambda r: first(r, 1153) == 15.0 or pytest.fail("fails over at once"),
     "quarantine": lambda r: nodes(r)["N3"]["state"] == "Quarantined" or pytest.fail("third leave quarantines"),
+    "quarantine-cleared": lambda r: (
+        1683 in event_ids(r) and nodes(r)["N3"]["state"] == "Up")
+        or pytest.fail("quarantined, then cleared: joins at once"),
     "disk-failure": lambda r: (
         {5120, 1069, 1205} <= event_ids(r) and roles(r)["vm-a"]["vm_state"] == "Running")
         or pytest.fail("roles fail with their disk and return with it"),
