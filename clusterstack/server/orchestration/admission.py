@@ -200,7 +200,7 @@ def admit_instance(server: ServerState, db: Session, cluster: Cluster, name: str
 def headroom_fields(server: ServerState, db: Session, cluster: Cluster) -> dict[str, object]:
     """listClusters' HA fields for a cluster this server follows (none for one it does not: a listing never waits
     on a cluster): the setting in force, the k computed for, whether any loss of k nodes leaves every HA role a
-    place, and the HA headroom in MB."""
+    place, the HA headroom in MB, and the HA roles the first loss found to strand them would leave down."""
     if not cluster.failover_address:
         return {}
     report = followed_report(server, cluster.id)
@@ -209,4 +209,4 @@ def headroom_fields(server: ServerState, db: Session, cluster: Cluster) -> dict[
     k = failures_for(db, cluster)
     room = headroom(cluster.id, report, k or 1)
     return {"haadmissionfailures": k, "hafailurestolerated": room.failures, "hasurvivesfailures": room.survives,
-            "haheadroommb": room.memory_mb}
+            "haheadroommb": room.memory_mb, "harolesatrisk": list(room.at_risk) or None}

@@ -93,7 +93,7 @@ def test_admission_refuses_exactly_what_a_node_loss_would_strand(seed: dict[str,
     _followed(seed, 1)
     room = client.listClusters(id=seed["cluster"])["cluster"][0]
     assert (room["haadmissionfailures"], room["hafailurestolerated"], room["hasurvivesfailures"]) == (0, 1, True)
-    assert room["haheadroommb"] == 65536 - BIG_MB
+    assert room["haheadroommb"] == 65536 - BIG_MB and "harolesatrisk" not in room
     client.updateConfiguration(name="hyperv.ha.admission.failures", value="1")
     # a second big HA instance: losing either node would leave one of the two without a place
     refusal = _refused(_deploy, seed=seed, name="big-2", offering="Big HA", host=N17)
@@ -105,7 +105,8 @@ def test_admission_refuses_exactly_what_a_node_loss_would_strand(seed: dict[str,
     _deploy(seed, "big-plain", "Big", N17)
     _followed(seed, 3)
     wait_until(lambda: client.listClusters(id=seed["cluster"])["cluster"][0]["hasurvivesfailures"] is False)
-    assert client.listClusters(id=seed["cluster"])["cluster"][0]["haheadroommb"] == 0
+    at_risk = client.listClusters(id=seed["cluster"])["cluster"][0]
+    assert at_risk["haheadroommb"] == 0 and big["instancename"] in at_risk["harolesatrisk"]
     # now starting the big HA instance again is refused: losing its node would strand it
     client.stopVirtualMachine(id=big["id"])
     refusal = _refused(client.startVirtualMachine, id=big["id"])
@@ -113,3 +114,20 @@ def test_admission_refuses_exactly_what_a_node_loss_would_strand(seed: dict[str,
     assert client.listVirtualMachines(id=big["id"])["virtualmachine"][0]["state"] == "Stopped"
     client.updateConfiguration(name="hyperv.ha.admission.failures", value="0")
     assert client.startVirtualMachine(id=big["id"])["virtualmachine"]["state"] == "Running"
+
+
+def test_enabling_ha_on_a_running_instance_is_held_to_it(seed: dict[str, Any]) -> None:
+    client = seed["cs"]
+    client.updateConfiguration(name="hyperv.ha.admission.failures", value="1")
+    first = _deploy(seed, "plain-a", "Big", N17)
+    second = _deploy(seed, "plain-b", "Big", N13)  # non-HA: admitted though neither node could take both
+    _followed(seed, 2)
+    # HA on the first: losing its node, it fails over to... a node whose memory the second takes
+    refusal = _refused(client.updateVirtualMachine, id=first["id"], haenable=True)
+    assert refusal["errorcode"] == 533 and first["instancename"] in refusal["errortext"]
+    assert client.listVirtualMachines(id=first["id"])["virtualmachine"][0]["haenable"] is False
+    roles = {r["name"]: r for r in client.listFailoverClusterRoles(clusterid=seed["cluster"])["failoverclusterrole"]}
+    assert roles[first["instancename"]]["priorityvalue"] == 0  # the cluster was not changed
+    client.destroyVirtualMachine(id=second["id"], expunge=True)
+    _followed(seed, 1)
+    assert client.updateVirtualMachine(id=first["id"], haenable=True)["virtualmachine"]["haenable"] is True

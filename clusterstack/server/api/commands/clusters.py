@@ -65,6 +65,8 @@ define_entity("cluster", [
      "instance a place"),
     ("haheadroommb", "long", "HA headroom: memory (MB) of HA instances that could still be added while surviving "
      "the loss of any hafailurestolerated nodes"),
+    ("harolesatrisk", "list", "the failover-cluster roles (instances' internal names) of HA instances a loss of "
+     "hafailurestolerated nodes would leave down, when there is such a loss"),
 ])
 
 
