@@ -202,12 +202,18 @@ def test_clear_the_quarantine_of_a_node_from_the_nodes_view(console: Console, de
     page.goto(f"/client/clusters/{cluster['id']}/nodes")
     row = page.get_by_role("table", name="Nodes").locator("tbody tr", has_text=node)
     expect(row.locator("td").nth(1)).to_have_text("Quarantined", timeout=LIVE)
-    expect(row).to_contain_text("clear the quarantine")
+    expect(row).to_contain_text("Quarantined: ")
+    expect(row).to_contain_text("clear it with Clear quarantine")
     expect(row.get_by_role("button", name=f"Drain {node}")).to_have_count(0)
     hosts_page = console.new_page()
     hosts_page.goto("/client/hosts")
     host_row = hosts_page.get_by_role("table", name="Hosts").locator("tbody tr", has_text=node)
     expect(host_row.locator("td").nth(1)).to_have_text("Down", timeout=LIVE)  # not a member: Down, not Alert
+    # The host's own page says why it is Down and what clears it.
+    host_page = console.new_page()
+    host_page.goto(f"/client/hosts/{demo.host_id(api, node)}")
+    expect(host_page.get_by_role("note")).to_contain_text("Quarantined", timeout=LIVE)
+    expect(host_page.get_by_role("note")).to_contain_text("clear it with Clear quarantine")
 
     row.get_by_role("button", name=f"Clear quarantine of {node}").click()
     dialog = page.get_by_role("dialog")

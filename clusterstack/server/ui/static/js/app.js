@@ -138,6 +138,7 @@ document.querySelector(".nav-toggle").addEventListener("click", (event) => {
 nav.classList.add("collapsed");
 
 document.getElementById("logout").addEventListener("click", async () => {
+  stopView(); // no refresh of the page being left once the session is gone
   disconnect();
   try {
     await logout();

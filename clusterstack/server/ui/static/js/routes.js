@@ -5,6 +5,7 @@ import { mountAddInstance } from "./views/add_instance.js";
 import { mountAddStorage } from "./views/add_storage.js";
 import { mountFailoverCluster } from "./views/failover_cluster.js";
 import { mountDashboard } from "./views/dashboard.js";
+import { mountHost } from "./views/host.js";
 import { mountClusters, mountHosts, mountInfrastructure, mountPods, mountStorage, mountZones } from "./views/infrastructure.js";
 import { mountInstance } from "./views/instance.js";
 import { mountInstances } from "./views/instances.js";
@@ -30,6 +31,7 @@ export const ROUTES = [
   route("failover-cluster", `/client/clusters/(?<id>${UUID})(?:/(?<view>roles|nodes|disks|events))?`,
     "Failover cluster", mountFailoverCluster, true),
   route("hosts", "/client/hosts", "Hosts", mountHosts, true),
+  route("host", `/client/hosts/(?<id>${UUID})`, "Host", mountHost, true),
   route("storage", "/client/storage", "Primary Storage", mountStorage, true),
   route("add-storage", "/client/storage/add", "Add Primary Storage", mountAddStorage, true),
   route("offerings", "/client/offerings", "Service Offerings", mountOfferings, true),

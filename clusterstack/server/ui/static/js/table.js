@@ -4,10 +4,10 @@
 import { h } from "./dom.js";
 
 export class DataTable {
-  // columns: [{key, label, render?(row) -> Node|string, value?(row) -> sortable, sortable?}]
+  // columns: [{key, label, render?(row) -> Node|string, value?(row) -> sortable, sortable?, wrap?, className?}]
   // load: async ({page, pagesize, keyword}) -> {items, count}
   constructor({ label, columns, load, rowActions = null, pagesize = 20, searchable = true, tools = [],
-    empty = "Nothing to show." }) {
+    empty = "Nothing to show.", compact = false }) {
     this.columns = columns;
     this.load = load;
     this.rowActions = rowActions;
@@ -38,7 +38,7 @@ export class DataTable {
     this.headRow = h("tr", {}, columns.map((column) => this.header(column)),
       rowActions ? h("th", { scope: "col" }, "Actions") : null);
     this.body = h("tbody");
-    this.table = h("table", { "aria-label": label }, h("thead", {}, this.headRow), this.body);
+    this.table = h("table", { "aria-label": label, class: compact ? "compact" : null }, h("thead", {}, this.headRow), this.body);
     this.prev = h("button", { type: "button", class: "small", onclick: () => this.go(-1) }, "Previous");
     this.next = h("button", { type: "button", class: "small", onclick: () => this.go(1) }, "Next");
     this.pageLabel = h("span");
@@ -119,7 +119,7 @@ export class DataTable {
       this.body.replaceChildren(h("tr", {}, h("td", { class: "empty", colspan: width }, this.empty)));
     } else {
       this.body.replaceChildren(...this.sorted().map((row) => h("tr", { dataset: { id: row.id ?? row.name ?? "" } },
-        this.columns.map((column) => h("td", { class: column.wrap ? "wrap" : null },
+        this.columns.map((column) => h("td", { class: column.className ?? (column.wrap ? "wrap" : null) },
           column.render ? column.render(row) : (row[column.key] ?? ""))),
         this.rowActions ? h("td", {}, h("div", { class: "row-actions" }, this.rowActions(row))) : null)));
     }

@@ -71,7 +71,25 @@ export async function mountAddInstance(main, { admin, query }) {
     back.disabled = step === 0;
     next.hidden = step === STEPS.length - 1;
     launch.hidden = step !== STEPS.length - 1;
+    updateLaunch();
     fieldsets[step].querySelector("select, input")?.focus();
+  }
+  // What the form still lacks before it can deploy (a template, an offering, a custom disk's size), or null.
+  function missing() {
+    const { elements } = form;
+    if (!elements.zoneid.value) return "a zone";
+    if (!elements.templateid.value) return "a template";
+    if (!elements.serviceofferingid.value) return "a compute offering";
+    const disk = diskOfferings.find((d) => d.id === elements.diskofferingid.value);
+    if (disk?.iscustomized && !(Number(elements.size.value) >= 1)) return "the data disk's size";
+    return null;
+  }
+  // Launch is active only on the last step of a complete form; its title says what is missing.
+  function updateLaunch() {
+    const lacking = missing();
+    launch.disabled = Boolean(lacking) || step !== STEPS.length - 1;
+    if (lacking) launch.title = `Choose ${lacking} first`;
+    else launch.removeAttribute("title");
   }
   function stepValid() {
     for (const control of fieldsets[step].querySelectorAll("select, input")) {
@@ -90,11 +108,16 @@ export async function mountAddInstance(main, { admin, query }) {
     step += 1;
     show();
   });
-  form.elements.zoneid.addEventListener("change", () => { fillTemplates(); fillHosts(); });
+  form.elements.zoneid.addEventListener("change", async () => {
+    await Promise.all([fillTemplates(), fillHosts()]);
+    updateLaunch();
+  });
+  form.addEventListener("input", updateLaunch);
+  form.addEventListener("change", updateLaunch);
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!stepValid()) return;
+    if (!stepValid() || missing()) return;
     const values = formValues(form);
     launch.disabled = true;
     let answer;
@@ -113,18 +136,21 @@ export async function mountAddInstance(main, { admin, query }) {
     progress.hidden = false;
     const status = h("p", { role: "status" }, "Deploying…");
     const bar = h("progress", { "aria-label": "Deployment progress" });
-    progress.replaceChildren(h("h2", {}, "Deploying"), status, bar, h("p", { class: "muted" }, `Job ${answer.jobid}`));
+    const heading = h("h2", {}, "Deploying");
+    progress.replaceChildren(heading, status, bar, h("p", { class: "muted" }, `Job ${answer.jobid}`));
     try {
       const result = await waitForJob(answer.jobid, () => { status.textContent = "Deploying: creating the VM on the Cluster Shared Volume and adding it as a role…"; });
       const vm = result.virtualmachine;
       bar.max = 1;
       bar.value = 1;
+      heading.textContent = vm.state;
       status.replaceChildren(`Instance ${vm.name} (${vm.instancename}) is `, badge(vm.state), ` on ${vm.hostname ?? "no host"}.`);
       progress.append(h("p", {}, link(`/client/instances/${vm.id}`, `Open ${vm.name}`), " · ",
         link("/client/instances", "All instances")));
     } catch (failure) {
       bar.max = 1;
       bar.value = 1;
+      heading.textContent = "Failed";
       status.replaceChildren(badge("Failed"), ` ${failure.message}`);
       progress.append(h("p", {}, link("/client/instances", "Back to instances")));
     }

@@ -1,10 +1,13 @@
 // Add Primary Storage, with the seed's fields: Scope, Zone, Pod, Cluster, Name, Protocol, Provider, and the path.
 // Hyper-V takes PreSetup (a Cluster Shared Volume of the cluster, scope Cluster) or SMB/CIFS (Cluster or Zone).
+// As in CloudStack's UI it is a dialog over the Primary Storage list (at its own URL, /client/storage/add): the
+// fields scroll inside it, its title and OK/Cancel stay in view on a laptop screen.
 
 import { call, listAll } from "../api.js";
 import { field, formValues } from "../dialog.js";
-import { h, link, pageHead } from "../dom.js";
+import { h } from "../dom.js";
 import { HYPERV, isHyperv } from "../hypervisor.js";
+import { mountStorage } from "./infrastructure.js";
 
 function options(items) {
   return items.map((item) => h("option", { value: item.id }, item.name));
@@ -17,34 +20,52 @@ export function storageUrl(values, clusterName) {
 }
 
 export async function mountAddStorage(main, { navigate }) {
+  const listed = await mountStorage(main);
   const zones = await listAll("listZones", "zone");
   const error = h("div", { class: "form-error", role: "alert" });
   const presetupOnly = h("div", {},
-    field("Path", "path", { required: true, placeholder: "C:\\ClusterStorage\\Volume1",
+    field("Path", "path", { required: true, placeholder: "e.g. C:\\ClusterStorage\\Volume1",
       hint: "PreSetup: the Cluster Shared Volume's path, the same on every node. SMB/CIFS: the share's path." }));
   const smbOnly = h("div", { hidden: true },
-    field("Server", "server", { required: true, placeholder: "fileserver.example.org" }),
+    field("Server", "server", { required: true, placeholder: "e.g. fileserver.example.org" }),
     field("SMB Username", "smbuser", { required: true, autocomplete: "off" }),
     field("SMB Password", "smbpassword", { kind: "password", required: true, autocomplete: "new-password" }),
     field("SMB Domain", "smbdomain"));
   const podField = field("Pod", "podid", { kind: "select", required: true });
   const clusterField = field("Cluster", "clusterid", { kind: "select", required: true });
   const submit = h("button", { type: "submit", class: "primary" }, "OK");
-  const form = h("form", { class: "panel form-narrow", novalidate: true, "aria-label": "Add Primary Storage" },
-    error,
-    field("Scope", "scope", { kind: "select", options: [["CLUSTER", "Cluster"], ["ZONE", "Zone"]], value: "CLUSTER" }),
-    field("Zone", "zoneid", { kind: "select", required: true, options: zones.map((z) => [z.id, z.name]) }),
-    podField, clusterField,
-    field("Name", "name", { required: true }),
-    field("Protocol", "protocol", { kind: "select", options: [["PreSetup", "PreSetup"], ["SMB", "SMB/CIFS"]], value: "PreSetup" }),
-    presetupOnly, smbOnly,
-    field("Provider", "provider", { kind: "select", options: ["DefaultPrimary"] }),
-    field("Storage Tags", "tags", { hint: "Comma-separated; offerings with the same tags use this storage." }),
-    h("div", { class: "form-actions" }, link("/client/storage", "Cancel", { class: "button" }), submit));
+  const cancel = h("button", { type: "button" }, "Cancel");
+  const heading = h("h2", { id: "add-storage-title" }, "Add Primary Storage");
+  const form = h("form", { novalidate: true, "aria-labelledby": heading.id },
+    heading,
+    h("div", { class: "dialog-body" },
+      h("p", { class: "hint" }, "For Hyper-V, choose SMB/CIFS or PreSetup (a Cluster Shared Volume)."),
+      error,
+      field("Scope", "scope", { kind: "select", options: [["CLUSTER", "Cluster"], ["ZONE", "Zone"]], value: "CLUSTER" }),
+      field("Zone", "zoneid", { kind: "select", required: true, options: zones.map((z) => [z.id, z.name]) }),
+      podField, clusterField,
+      field("Name", "name", { required: true }),
+      field("Protocol", "protocol", { kind: "select", options: [["PreSetup", "PreSetup"], ["SMB", "SMB/CIFS"]], value: "PreSetup" }),
+      presetupOnly, smbOnly,
+      field("Provider", "provider", { kind: "select", options: ["DefaultPrimary"] }),
+      field("Storage Tags", "tags", { hint: "Comma-separated; offerings with the same tags use this storage." })),
+    h("div", { class: "form-actions" }, cancel, submit));
+  const dialog = h("dialog", { class: "form-dialog", "aria-labelledby": heading.id }, form);
   const { elements } = form;
   let pods = [];
   let clusters = [];
+  let closed = false;
 
+  function close() {
+    if (closed) return;
+    closed = true;
+    dialog.close();
+    dialog.remove();
+  }
+  function leave() {
+    close();
+    navigate("/client/storage");
+  }
   async function fillPods() {
     pods = elements.zoneid.value ? await listAll("listPods", "pod", { zoneid: elements.zoneid.value }) : [];
     elements.podid.replaceChildren(...options(pods));
@@ -69,6 +90,11 @@ export async function mountAddStorage(main, { navigate }) {
   elements.podid.addEventListener("change", fillClusters);
   elements.scope.addEventListener("change", arrange);
   elements.protocol.addEventListener("change", arrange);
+  cancel.addEventListener("click", leave);
+  dialog.addEventListener("cancel", (event) => {
+    event.preventDefault();
+    leave();
+  });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -97,18 +123,19 @@ export async function mountAddStorage(main, { navigate }) {
     submit.disabled = true;
     try {
       await call("createStoragePool", params);
-      navigate("/client/storage");
+      leave();
     } catch (failure) {
       error.textContent = failure.message;
+      error.scrollIntoView({ block: "nearest" });
       submit.disabled = false;
     }
   });
 
-  main.append(pageHead({ title: "Add Primary Storage", crumbs: [["/client/", "Home"], ["/client/infrastructure", "Infrastructure"],
-    ["/client/storage", "Primary Storage"]],
-  subtitle: "For Hyper-V, choose SMB/CIFS or PreSetup (a Cluster Shared Volume)." }), form);
+  document.title = "Add Primary Storage · clusterstack";
+  document.body.append(dialog);
+  dialog.showModal();
   await fillPods();
   arrange();
   elements.scope.focus();
-  return {};
+  return { ...listed, dispose: close };
 }

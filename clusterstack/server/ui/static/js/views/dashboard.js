@@ -83,8 +83,17 @@ function feedCard(id, title, href, items, line) {
     items.length ? h("ul", { class: "feed" }, items.map(line)) : h("p", { class: "muted" }, "Nothing yet."));
 }
 
+// A long alert (a failover cluster's own message can run to several lines) wraps inside its card, shows its first
+// lines, and opens in full on a click.
+function alertLine(alert) {
+  return h("li", {}, h("details", {}, h("summary", { title: "Show the whole alert" },
+    h("span", { class: "alert-text" }, alert.description))), timeElement(alert.sent));
+}
+
 export async function mountDashboard(main, { admin }) {
-  const body = h("div", { class: "grid" });
+  // Whole rows: the admin's six cards three across, a user's two side by side.
+  const body = h("div", { class: "dashboard", "aria-label": "Dashboard cards" });
+  body.style.setProperty("--columns", admin ? "3" : "2");
   main.append(pageHead({ title: "Dashboard", subtitle: admin ? "The cloud and its failover clusters" : "Your instances" }), body);
   async function refresh() {
     const events = list("listEvents", "event", { listall: true, pagesize: 8, page: 1 });
@@ -92,8 +101,7 @@ export async function mountDashboard(main, { admin }) {
     if (admin) {
       const alerts = list("listAlerts", "alert", { pagesize: 6, page: 1 });
       cards.push(hostCard(), clusterCard(), capacityCard(),
-        alerts.then(({ items }) => feedCard("dash-alerts", "Latest alerts", "/client/alerts", items,
-          (a) => h("li", {}, h("div", {}, a.description), timeElement(a.sent)))));
+        alerts.then(({ items }) => feedCard("dash-alerts", "Latest alerts", "/client/alerts", items, alertLine)));
     }
     cards.push(events.then(({ items }) => feedCard("dash-events", "Latest events", "/client/events", items,
       (e) => h("li", {}, badge(e.level), " ", h("strong", {}, e.type), " ", e.description, h("div", {}, timeElement(e.created))))));

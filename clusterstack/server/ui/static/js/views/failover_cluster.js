@@ -5,6 +5,7 @@
 import { call, list, listAll } from "../api.js";
 import { confirmAction, field, formValues, openDialog } from "../dialog.js";
 import { h, link, pageHead } from "../dom.js";
+import { nodeInformation, roleInformation } from "../explain.js";
 import { badge, bytes, gigabytes, percent, timeElement } from "../format.js";
 import { actionButton, trackJob } from "../jobs.js";
 import { DataTable, localLoader } from "../table.js";
@@ -64,9 +65,19 @@ async function clearQuarantine(clusterid, node) {
     call("clearFailoverClusterNodeQuarantine", { clusterid, name: node.name }));
 }
 
-function nodeInformation(node) {
-  if (node.status === "Quarantined") return "Quarantined after repeated failures; clear the quarantine to let it rejoin";
-  return node.drainstatus && node.drainstatus !== "NotInitiated" ? `Drain ${node.drainstatus.toLowerCase()}` : "";
+// A node's name linked to its CloudStack host's page, when the node is a host of the cloud.
+function hostLink(name, hostid) {
+  if (!name) return "—";
+  return hostid ? link(`/client/hosts/${hostid}`, name) : name;
+}
+
+function hostOfNode(nodes, name) {
+  return nodes.find((node) => node.name.toLowerCase() === String(name ?? "").toLowerCase())?.hostid ?? null;
+}
+
+// The windows event log's short source names, as Event Viewer and Failover Cluster Manager show them.
+function shortSource(source) {
+  return String(source ?? "").replace(/^Microsoft-Windows-/, "");
 }
 
 function nodeActions(clusterid, node, admin, after) {
@@ -85,19 +96,34 @@ function roleStatus(role) {
   return role.type === "Virtual Machine" && role.vmstate && role.status !== "Failed" ? role.vmstate : role.status;
 }
 
-function rolesTable(clusterid, getNodes, after) {
+// The role's name (the instance's internal name, i-2-5-VM) and beside it the CloudStack instance's name.
+function roleName(role) {
+  if (!role.virtualmachineid) return role.name;
+  return [link(`/client/instances/${role.virtualmachineid}`, role.name, { title: role.displayname ?? role.virtualmachinename }),
+    h("span", { class: "subname" }, role.virtualmachinename)];
+}
+
+function rolesTable(clusterid, getNodes, getCluster, after) {
+  let nodes = [];
   return new DataTable({
     label: "Roles",
     columns: [
-      { key: "name", label: "Name", render: (r) => r.virtualmachineid
-        ? link(`/client/instances/${r.virtualmachineid}`, r.name, { title: r.displayname ?? r.virtualmachinename }) : r.name },
+      { key: "name", label: "Name", render: roleName },
       { key: "status", label: "Status", value: roleStatus, render: (r) => badge(roleStatus(r)) },
       { key: "type", label: "Type" },
-      { key: "ownernode", label: "Owner Node" },
+      { key: "ownernode", label: "Owner Node", render: (r) => hostLink(r.ownernode, hostOfNode(nodes, r.ownernode)) },
       { key: "priority", label: "Priority", value: (r) => r.priorityvalue },
-      { key: "information", label: "Information", wrap: true },
+      { key: "information", label: "Information", wrap: true, value: (r) => r.information,
+        render: (r) => roleInformation(r, getCluster()?.nodecount) },
     ],
-    load: ({ page, pagesize, keyword }) => list("listFailoverClusterRoles", "failoverclusterrole", { clusterid, page, pagesize, keyword }),
+    load: async ({ page, pagesize, keyword }) => {
+      const [roles, known] = await Promise.all([
+        list("listFailoverClusterRoles", "failoverclusterrole", { clusterid, page, pagesize, keyword }),
+        getNodes().catch(() => []),
+      ]);
+      nodes = known;
+      return roles;
+    },
     rowActions: (role) => [actionButton("Move", `Move ${role.name}`, async () => moveRole(clusterid, role, await getNodes()), after)],
     empty: "No roles.",
   });
@@ -107,12 +133,12 @@ function nodesTable(clusterid, admin, after) {
   return new DataTable({
     label: "Nodes",
     columns: [
-      { key: "name", label: "Name" },
+      { key: "name", label: "Name", render: (n) => hostLink(n.name, n.hostid) },
       { key: "status", label: "Status", render: (n) => badge(n.status) },
       { key: "assignedvote", label: "Assigned Vote" },
       { key: "currentvote", label: "Current Vote" },
       { key: "information", label: "Information", value: nodeInformation, render: nodeInformation, wrap: true },
-      { key: "hostname", label: "CloudStack Host", render: (n) => n.hostname ?? "—" },
+      { key: "hostname", label: "CloudStack Host", render: (n) => hostLink(n.hostname, n.hostid) },
       { key: "memory", label: "Memory", value: (n) => n.memoryused,
         render: (n) => n.memorytotal ? `${bytes(n.memoryused * 1048576)} of ${bytes(n.memorytotal * 1048576)}` : "—" },
     ],
@@ -159,22 +185,34 @@ function disksView(clusterid) {
   return { element: h("div", {}, table.element, h("h2", {}, "Volumes"), volumes), reload };
 }
 
-function eventsTable(clusterid) {
+// A cluster event's message: its first two lines, the whole text on a click (Event Viewer's detail pane).
+function eventMessage(event) {
+  return h("details", {}, h("summary", { title: "Show the whole message" }, event.message ?? ""));
+}
+
+function eventsTable(clusterid, getNodes) {
+  let nodes = [];
   const level = h("select", { "aria-label": "Level" },
     [["", "All levels"], ["Critical", "Critical"], ["Error", "Error"], ["Warning", "Warning"], ["Information", "Information"]]
       .map(([value, text]) => h("option", { value }, text)));
   const table = new DataTable({
-    label: "Cluster Events", pagesize: 25,
+    label: "Cluster Events", pagesize: 25, compact: true,
     columns: [
       { key: "level", label: "Level", render: (e) => badge(e.level) },
       { key: "created", label: "Date and Time", render: (e) => timeElement(e.created), value: (e) => Number(e.id) },
-      { key: "source", label: "Source" },
+      { key: "source", label: "Source", render: (e) => h("span", { title: e.source }, shortSource(e.source)) },
       { key: "eventid", label: "Event ID" },
-      { key: "node", label: "Node" },
-      { key: "message", label: "Message", wrap: true },
+      { key: "node", label: "Node", render: (e) => hostLink(e.node, hostOfNode(nodes, e.node)) },
+      { key: "message", label: "Message", className: "message", render: eventMessage },
     ],
-    load: ({ page, pagesize, keyword }) => list("listFailoverClusterEvents", "failoverclusterevent",
-      { clusterid, page, pagesize, keyword, level: level.value }),
+    load: async ({ page, pagesize, keyword }) => {
+      const [events, known] = await Promise.all([
+        list("listFailoverClusterEvents", "failoverclusterevent", { clusterid, page, pagesize, keyword, level: level.value }),
+        getNodes().catch(() => []),
+      ]);
+      nodes = known;
+      return events;
+    },
     tools: [level],
     empty: "No cluster events.",
   });
@@ -196,19 +234,19 @@ export async function mountFailoverCluster(main, { params, navigate, admin }) {
   }
   const quorum = h("div");
   let nodesCache = null;
+  let fc = null;
   const getNodes = async () => nodesCache ?? (nodesCache = await listAll("listFailoverClusterNodes", "failoverclusternode", { clusterid }));
   const tabs = h("nav", { class: "tabs", "aria-label": "Failover cluster views" }, VIEWS.map(([key, text]) =>
     link(`/client/clusters/${clusterid}/${key}`, text, { "aria-current": key === view ? "page" : null })));
   let body;
   const refreshAll = () => refresh();
-  if (view === "roles") body = rolesTable(clusterid, getNodes, refreshAll);
+  if (view === "roles") body = rolesTable(clusterid, getNodes, () => fc, refreshAll);
   else if (view === "nodes") body = nodesTable(clusterid, admin, refreshAll);
   else if (view === "disks") body = disksView(clusterid);
-  else body = eventsTable(clusterid);
+  else body = eventsTable(clusterid, getNodes);
 
   async function refresh() {
     nodesCache = null;
-    let fc = null;
     try {
       fc = (await list("listFailoverClusters", "failovercluster", { clusterid })).items[0] ?? null;
       quorum.replaceChildren(quorumPanel(fc));

@@ -96,7 +96,7 @@ export async function mountHosts(main) {
   table = new DataTable({
     label: "Hosts", rowActions: actions,
     columns: [
-      { key: "name", label: "Name" },
+      { key: "name", label: "Name", render: (host) => link(`/client/hosts/${host.id}`, host.name) },
       { key: "state", label: "State", render: (host) => badge(host.state) },
       { key: "resourcestate", label: "Resource State", render: (host) => badge(host.resourcestate) },
       { key: "clustername", label: "Cluster", render: (host) => link(`/client/clusters/${host.clusterid}/nodes`, host.clustername) },
