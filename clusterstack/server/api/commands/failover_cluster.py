@@ -81,6 +81,10 @@ define_entity("failoverclusterrole", [
     ("priority", "string", "High, Medium, Low or No Auto Start"),
     ("priorityvalue", "integer", "the priority as a number: 3000, 2000, 1000 or 0"),
     ("information", "string", "what the cluster says about the role (e.g. why it failed)"),
+    ("failoverthreshold", "integer", "the most failovers the cluster makes within the failover period before it "
+     "leaves the role Failed (FailoverThreshold; the cluster's default is the number of nodes - 1)"),
+    ("failoverperiod", "double", "the failover period in hours (FailoverPeriod)"),
+    ("recentfailovers", "integer", "the failovers counted within the failover period, when the cluster tells"),
     ("vmstate", "string", "the virtual machine's state: Running, Off, Saved, Migrating, ..."),
     ("memory", "integer", "the virtual machine's memory in MB"),
     ("cpunumber", "integer", "the virtual machine's processors"),
@@ -206,10 +210,20 @@ def render_node(cluster: Cluster, node: NodeReport, host: Host | None) -> dict[s
     }
 
 
-def render_role(cluster: Cluster, role: RoleReport, vm: VMInstance | None) -> dict[str, Any]:
+def failover_threshold(role: RoleReport, nodecount: int | None) -> int | None:
+    """The role's FailoverThreshold in force: its own, or the cluster's default of nodes - 1 (at least 1)."""
+    if role.failover_threshold is not None:
+        return role.failover_threshold
+    return None if nodecount is None else max(nodecount - 1, 1)
+
+
+def render_role(cluster: Cluster, role: RoleReport, vm: VMInstance | None,
+                nodecount: int | None = None) -> dict[str, Any]:
     return {
         "name": role.name, "status": role.state, "type": ROLE_TYPE, "ownernode": role.owner_node,
         "priority": role.priority_name, "priorityvalue": role.priority, "information": role.information,
+        "failoverthreshold": failover_threshold(role, nodecount), "failoverperiod": role.failover_period_hours,
+        "recentfailovers": role.recent_failovers or None,
         "vmstate": role.vm_state, "memory": role.memory_mb, "cpunumber": role.cpus,
         "virtualmachineid": vm.uuid if vm else None, "virtualmachinename": vm.name if vm else None,
         "displayname": (vm.display_name or vm.name) if vm else None,
@@ -302,7 +316,7 @@ def list_failover_cluster_roles(ctx: CallContext, p: dict[str, Any]) -> ListResp
         if not matches(p.get("keyword"), role.name, role.owner_node, role.state, vm.name if vm else None,
                        vm.display_name if vm else None):
             continue
-        items.append(render_role(cluster, role, vm))
+        items.append(render_role(cluster, role, vm, len(report.nodes)))
     return page_of(ctx, "failoverclusterrole", items, p)
 
 

@@ -4,6 +4,7 @@
 import { call, list, listAll } from "../api.js";
 import { field, formValues, openDialog } from "../dialog.js";
 import { h, link, pageHead } from "../dom.js";
+import { isThresholdExceeded, thresholdExplanation } from "../explain.js";
 import { badge, bytes, parseDate, timeElement, yesNo } from "../format.js";
 import { DataTable, localLoader } from "../table.js";
 import { instanceActions } from "./instance_actions.js";
@@ -67,10 +68,40 @@ function drawTimeline({ entries, note }) {
     items.length ? h("ol", { class: "timeline", "aria-label": "Timeline" }, items) : h("p", { class: "muted" }, "No events yet.")];
 }
 
+// An HA instance the failover cluster left down because its role exceeded the failover threshold (event 1254) says
+// so at the top of its page. An admin's page asks the cluster (the role's Information); a user's page reads the
+// instance's own latest start or stop event, which names the reason.
+async function thresholdNotice(vm, admin, entries) {
+  if (!["Stopped", "Error"].includes(vm.state)) return null;
+  let exceeded = null;
+  let role;
+  let nodecount;
+  if (admin && vm.clusterid && vm.instancename) {
+    try {
+      const [roles, clusters] = await Promise.all([
+        list("listFailoverClusterRoles", "failoverclusterrole", { clusterid: vm.clusterid, name: vm.instancename }),
+        list("listFailoverClusters", "failovercluster", { clusterid: vm.clusterid }),
+      ]);
+      nodecount = clusters.items[0]?.nodecount;
+      [role] = roles.items;
+      if (role) exceeded = isThresholdExceeded(role.information);
+    } catch {
+      exceeded = null; // the cluster does not answer: the events still tell
+    }
+  }
+  if (exceeded === null) {
+    const last = entries.find((entry) => entry.kind === "cloud" && /^VM\.(START|STOP)$/.test(entry.title));
+    exceeded = isThresholdExceeded(last?.message);
+  }
+  return exceeded ? h("p", { class: "notice bad", role: "note", "aria-label": "Why it is down" },
+    thresholdExplanation(role, nodecount).replace("the role stays down", "the instance stays down")) : null;
+}
+
 function details(vm, admin) {
   const rows = [
     ["Name", vm.name], ["Internal name", vm.instancename], ["Display Name", vm.displayname],
-    ["State", badge(vm.state)], ["Host", vm.hostname ?? "—"], ["Cluster", admin && vm.clusterid
+    ["State", badge(vm.state)], ["Host", admin && vm.hostid ? link(`/client/hosts/${vm.hostid}`, vm.hostname) : (vm.hostname ?? "—")],
+    ["Cluster", admin && vm.clusterid
       ? link(`/client/clusters/${vm.clusterid}/roles`, vm.clustername) : (vm.clustername ?? "—")],
     ["Zone Name", vm.zonename], ["Service offering", vm.serviceofferingname],
     ["CPU", `${vm.cpunumber} × ${vm.cpuspeed} MHz`], ["Memory", `${vm.memory} MB`], ["HA", yesNo(vm.haenable)],
@@ -96,6 +127,7 @@ async function edit(vm) {
 
 export async function mountInstance(main, { params, admin }) {
   const head = h("div");
+  const why = h("div");
   const actions = h("div", { class: "action-bar" });
   const info = h("div", { class: "panel" });
   const timeline = h("div", { class: "panel" });
@@ -131,11 +163,13 @@ export async function mountInstance(main, { params, admin }) {
     });
     actions.replaceChildren(...instanceActions(vm, { admin, onChanged: refresh }), editButton);
     info.replaceChildren(h("h2", {}, "Details"), details(vm, admin));
-    timeline.replaceChildren(h("h2", {}, "Timeline"), ...drawTimeline(await timelineEntries(vm, admin)).filter(Boolean));
+    const story = await timelineEntries(vm, admin);
+    why.replaceChildren(await thresholdNotice(vm, admin, story.entries) ?? "");
+    timeline.replaceChildren(h("h2", {}, "Timeline"), ...drawTimeline(story).filter(Boolean));
     await volumes.reload();
   }
 
-  main.append(head, actions, h("div", { class: "grid" }, info, timeline), h("h2", {}, "Volumes"), volumes.element);
+  main.append(head, why, actions, h("div", { class: "grid" }, info, timeline), h("h2", {}, "Volumes"), volumes.element);
   await refresh();
   return {
     refresh,
