@@ -11,6 +11,7 @@ import { mountInstance } from "./views/instance.js";
 import { mountInstances } from "./views/instances.js";
 import { mountLogin } from "./views/login.js";
 import { mountAddOffering, mountOfferings } from "./views/offerings.js";
+import { mountRehearsal } from "./views/rehearsal.js";
 
 const UUID = "[0-9a-fA-F-]{36}";
 
@@ -30,6 +31,7 @@ export const ROUTES = [
   route("clusters", "/client/clusters", "Clusters", mountClusters, true),
   route("failover-cluster", `/client/clusters/(?<id>${UUID})(?:/(?<view>roles|nodes|disks|events))?`,
     "Failover cluster", mountFailoverCluster, true),
+  route("rehearsal", `/client/clusters/(?<id>${UUID})/whatif`, "What if a node fails?", mountRehearsal, true),
   route("hosts", "/client/hosts", "Hosts", mountHosts, true),
   route("host", `/client/hosts/(?<id>${UUID})`, "Host", mountHost, true),
   route("storage", "/client/storage", "Primary Storage", mountStorage, true),

@@ -7,10 +7,11 @@ export class DataTable {
   // columns: [{key, label, render?(row) -> Node|string, value?(row) -> sortable, sortable?, wrap?, className?}]
   // load: async ({page, pagesize, keyword}) -> {items, count}
   constructor({ label, columns, load, rowActions = null, pagesize = 20, searchable = true, tools = [],
-    empty = "Nothing to show.", compact = false }) {
+    empty = "Nothing to show.", compact = false, rowClass = null }) {
     this.columns = columns;
     this.load = load;
     this.rowActions = rowActions;
+    this.rowClass = rowClass;
     this.pagesize = pagesize;
     this.page = 1;
     this.keyword = "";
@@ -118,7 +119,8 @@ export class DataTable {
     } else if (!this.items.length) {
       this.body.replaceChildren(h("tr", {}, h("td", { class: "empty", colspan: width }, this.empty)));
     } else {
-      this.body.replaceChildren(...this.sorted().map((row) => h("tr", { dataset: { id: row.id ?? row.name ?? "" } },
+      this.body.replaceChildren(...this.sorted().map((row) => h("tr", { dataset: { id: row.id ?? row.name ?? "" },
+        class: this.rowClass?.(row) ?? null },
         this.columns.map((column) => h("td", { class: column.className ?? (column.wrap ? "wrap" : null) },
           column.render ? column.render(row) : (row[column.key] ?? ""))),
         this.rowActions ? h("td", {}, h("div", { class: "row-actions" }, this.rowActions(row))) : null)));

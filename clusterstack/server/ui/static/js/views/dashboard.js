@@ -49,14 +49,44 @@ async function hostCard() {
     stateList(countsByState(hosts, "state")));
 }
 
+// "Survives the loss of any 1 node: yes/no" and the HA roles at risk, from listClusters (computed by rehearsing
+// each loss with the failover cluster's own rules); the roles named as their instances where the cluster knows.
+async function survivalLine(fc, cluster) {
+  if (!cluster || cluster.hasurvivesfailures === undefined) return null;
+  const k = cluster.hafailurestolerated ?? 1;
+  const survives = cluster.hasurvivesfailures === true;
+  const line = h("p", { class: `risk ${survives ? "yes" : "no"}` },
+    `Survives the loss of any ${k} node${k === 1 ? "" : "s"}: `, h("strong", {}, survives ? "yes" : "no"));
+  const atRisk = cluster.harolesatrisk ?? [];
+  if (!survives && atRisk.length) {
+    let names = new Map();
+    try {
+      const roles = await listAll("listFailoverClusterRoles", "failoverclusterrole", { clusterid: fc.clusterid });
+      names = new Map(roles.map((r) => [r.name, r]));
+    } catch {
+      // the roles' internal names still say which
+    }
+    line.append(" · at risk: ", ...atRisk.flatMap((name, i) => {
+      const role = names.get(name);
+      const text = role?.virtualmachinename ? `${role.virtualmachinename} (${name})` : name;
+      return [i ? ", " : "", role?.virtualmachineid ? link(`/client/instances/${role.virtualmachineid}`, text) : text];
+    }), " · ", link(`/client/clusters/${fc.clusterid}/nodes`, "what if a node fails?"));
+  }
+  return line;
+}
+
 async function clusterCard() {
   let rows;
   try {
-    const clusters = await listAll("listFailoverClusters", "failovercluster");
-    rows = clusters.length ? h("ul", { class: "feed" }, clusters.map((c) => h("li", {},
+    const [clusters, cloudClusters] = await Promise.all([listAll("listFailoverClusters", "failovercluster"),
+      listAll("listClusters", "cluster")]);
+    const byId = new Map(cloudClusters.map((c) => [c.id, c]));
+    const lines = await Promise.all(clusters.map((c) => survivalLine(c, byId.get(c.clusterid)).catch(() => null)));
+    rows = clusters.length ? h("ul", { class: "feed" }, clusters.map((c, i) => h("li", { "aria-label": c.clustername ?? c.name },
       link(`/client/clusters/${c.clusterid}/roles`, c.clustername ?? c.name), " ",
       badge(c.state === "Unreachable" ? "Unreachable" : c.quorumstate), " ",
-      h("span", { class: "muted" }, `${c.votes ?? "?"} votes, ${c.votesneeded ?? "?"} needed · ${c.nodesup ?? "?"}/${c.nodecount ?? "?"} nodes up`))))
+      h("span", { class: "muted" }, `${c.votes ?? "?"} votes, ${c.votesneeded ?? "?"} needed · ${c.nodesup ?? "?"}/${c.nodecount ?? "?"} nodes up`),
+      lines[i])))
       : h("p", { class: "muted" }, "No failover cluster added yet.");
   } catch (error) {
     rows = h("p", { class: "muted" }, error.message);

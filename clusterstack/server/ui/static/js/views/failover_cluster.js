@@ -9,6 +9,7 @@ import { nodeInformation, roleInformation } from "../explain.js";
 import { badge, bytes, gigabytes, percent, timeElement } from "../format.js";
 import { actionButton, trackJob } from "../jobs.js";
 import { DataTable, localLoader } from "../table.js";
+import { rehearsalPath } from "./rehearsal.js";
 
 const VIEWS = [["roles", "Roles"], ["nodes", "Nodes"], ["disks", "Disks"], ["events", "Cluster Events"]];
 
@@ -129,7 +130,20 @@ function rolesTable(clusterid, getNodes, getCluster, after) {
   });
 }
 
+// "What if this node fails?" (and, with three nodes or more, with another one): the rehearsal's page.
+function whatIfActions(clusterid, node, nodecount) {
+  if (!["Up", "Paused"].includes(node.status)) return [];
+  const actions = [link(rehearsalPath(clusterid, [node.name]), "What if this node fails?",
+    { class: "button small", "aria-label": `What if ${node.name} fails?` })];
+  if (nodecount >= 3) {
+    actions.push(link(`${rehearsalPath(clusterid, [node.name])}&another=1`, "…and another?",
+      { class: "button small", "aria-label": `What if ${node.name} and another node fail?` }));
+  }
+  return actions;
+}
+
 function nodesTable(clusterid, admin, after) {
+  let nodecount = 0;
   return new DataTable({
     label: "Nodes",
     columns: [
@@ -142,8 +156,12 @@ function nodesTable(clusterid, admin, after) {
       { key: "memory", label: "Memory", value: (n) => n.memoryused,
         render: (n) => n.memorytotal ? `${bytes(n.memoryused * 1048576)} of ${bytes(n.memorytotal * 1048576)}` : "—" },
     ],
-    load: ({ page, pagesize, keyword }) => list("listFailoverClusterNodes", "failoverclusternode", { clusterid, page, pagesize, keyword }),
-    rowActions: (node) => nodeActions(clusterid, node, admin, after),
+    load: async ({ page, pagesize, keyword }) => {
+      const nodes = await list("listFailoverClusterNodes", "failoverclusternode", { clusterid, page, pagesize, keyword });
+      nodecount = keyword ? Math.max(nodecount, nodes.count) : nodes.count;
+      return nodes;
+    },
+    rowActions: (node) => [...nodeActions(clusterid, node, admin, after), ...(admin ? whatIfActions(clusterid, node, nodecount) : [])],
     empty: "No nodes.",
   });
 }
