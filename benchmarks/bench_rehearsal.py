@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -85,7 +86,9 @@ def figures(samples: list[float]) -> str:
 # ---- live simulator and management server ---------------------------------------------------------------------
 
 def _free_ports(count: int) -> int:
-    for base in range(24000, 60000, count + 3):
+    """`count` consecutive free ports below Linux's ephemeral range, from a random start (others run too)."""
+    for _ in range(200):
+        base = random.randint(20000, 32700 - count)
         try:
             for port in range(base, base + count):
                 with socket.socket() as sock:
