@@ -119,7 +119,7 @@ def test_cluster_events_give_the_message_room(console: Console, demo: DemoProces
     api = demo.admin()
     ids = demo.seed_ids(api)
     cluster = api.items("listClusters", "cluster")[0]
-    for n in range(1):
+    for n in range(2):
         api("deployVirtualMachine", zoneid=ids["zone"], templateid=ids["template"], serviceofferingid=ids["ha"],
             hostid=demo.host_id(api, "HYPERVCLLOUD13"), name=f"eventvm{n}")
     # A crash and a return: the long messages (1135 node removed...) that squeezed the table.
@@ -127,7 +127,8 @@ def test_cluster_events_give_the_message_room(console: Console, demo: DemoProces
     _wait_until("event 1135", lambda: _has_event(api, cluster["id"], 1135))
     demo.sim("node-up", "HYPERVCLLOUD13")
     _wait_until("HYPERVCLLOUD13 Up", lambda: _node_status(api, cluster["id"], "HYPERVCLLOUD13") == "Up")
-    assert len(api.items("listFailoverClusterEvents", "failoverclusterevent", clusterid=cluster["id"])) > 7
+    _wait_until("more than 7 cluster events", lambda: len(api.items(
+        "listFailoverClusterEvents", "failoverclusterevent", clusterid=cluster["id"])) > 7)
     page = console.login()
     page.goto(f"/client/clusters/{cluster['id']}/events")
     table = page.get_by_role("table", name="Cluster Events")
