@@ -53,6 +53,7 @@ def main() -> None:
                 fcm = f"/client/clusters/{cluster}"
                 screens = (("/client/instances", "instances"), (f"{fcm}/roles", "roles"), (f"{fcm}/nodes", "nodes"),
                            (f"{fcm}/disks", "disks"), ("/client/storage/add", "add-primary-storage"),
+                           (f"{fcm}/whatif?nodes=HYPERVCLLOUD17", "what-if-node-fails"),
                            ("/client/offerings", "service-offerings"))
                 for path, name in screens:
                     page.goto(path)
