@@ -75,11 +75,48 @@ def _refuse_scope(p: dict[str, Any], name: str) -> None:
                               f"single {key.removesuffix('id')}")
 
 
+# Settings CloudStack has (and its own tests set) for features clusterstack does not have: listed with CloudStack's
+# defaults so that a client reading them finds them; setting the default is accepted, any other value is refused
+# with the reason, never stored and ignored.
+_NOT_HONOURED: dict[str, str] = {}
+
+
+def _cloudstack_only(name: str, default: Any, description: str, reason: str) -> None:
+    settings.define_setting(name, default, "Advanced", description, choices=(default,))
+    _NOT_HONOURED[name] = reason
+
+
+_LEASES = ("clusterstack has no instance leases: deployVirtualMachine takes no leaseduration or leaseexpiryaction, "
+           "and nothing would stop or destroy an instance when its lease ends")
+# CloudStack's VMLeaseManager (api/src/main/java/org/apache/cloudstack/vm/lease/VMLeaseManager.java)
+_cloudstack_only("instance.lease.enabled", False, "Indicates whether to enable the Instance lease, will be applicable "
+                 "only on instances created after lease is enabled", _LEASES)
+_cloudstack_only("instance.lease.scheduler.interval", 3600, "VM Lease Scheduler interval in seconds", _LEASES)
+_cloudstack_only("instance.lease.eventscheduler.interval", 86400, "Lease expiry event Scheduler interval in seconds",
+                 _LEASES)
+_cloudstack_only("instance.lease.expiryevent.daysbefore", 7, "Indicates how many days in advance, expiry events "
+                 "will be created before expiry.", _LEASES)
+
+
 def _lookup(name: str) -> Setting:
     try:
         return settings.lookup(name)
     except SettingError:
-        raise param_error(f"Configuration {name} does not exist") from None
+        # CloudStack's ConfigurationManagerImpl.updateConfiguration, word for word
+        raise param_error(f"Config parameter with name {name} doesn't exist") from None
+
+
+def _check_honoured(setting: Setting, raw: str | None) -> None:
+    reason = _NOT_HONOURED.get(setting.name)
+    if reason is None or raw in (None, ""):
+        return
+    try:
+        value = setting.parse(raw)
+    except SettingError:
+        value = None
+    if value != setting.default:
+        raise param_error(f"Configuration {setting.name} stays {setting.render(setting.default)} in clusterstack: "
+                          f"{reason}")
 
 
 @api_command(
@@ -125,6 +162,7 @@ def update_configuration(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     setting = _lookup(p["name"])
     _refuse_scope(p, setting.name)
     raw = p.get("value")
+    _check_honoured(setting, raw)
     try:
         value = settings.put(ctx.db, setting.name, raw if raw not in (None, "") else None)
     except SettingError as exc:
