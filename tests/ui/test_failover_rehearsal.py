@@ -70,7 +70,7 @@ def test_what_if_a_node_fails_and_the_dashboard_says_whether_the_cluster_survive
     off = roles.locator("tbody tr", has_text=plain_role)
     expect(off).to_have_class(re.compile(r"\bwhatif-down\b"))
     expect(off.locator("td").nth(5)).to_contain_text("Stays down: No Auto Start")
-    assert off.locator("td").nth(5).evaluate("(el) => getComputedStyle(el).color") == "rgb(180, 35, 24)"
+    expect(off.locator("td").nth(5)).to_have_css("color", "rgb(180, 35, 24)")
     after = page.get_by_role("table", name="Nodes after the failure")
     expect(after.locator("tbody tr", has_text="HYPERVCLLOUD17").locator("td").nth(1)).to_have_text("Down")
     expect(after.locator("tbody tr", has_text="HYPERVCLLOUD13").locator("td").nth(1)).to_have_text("Up")

@@ -86,10 +86,12 @@ async function thresholdNotice(vm, admin, entries) {
       [role] = roles.items;
       if (role) exceeded = isThresholdExceeded(role.information);
     } catch {
-      exceeded = null; // the cluster does not answer: the events still tell
+      exceeded = null; // the cluster does not answer: the events may still tell
     }
   }
-  if (exceeded === null) {
+  if (!exceeded) {
+    // A driver that cannot read the role's Information (WinRM today) still leaves the reason in the instance's
+    // latest start or stop event.
     const last = entries.find((entry) => entry.kind === "cloud" && /^VM\.(START|STOP)$/.test(entry.title));
     exceeded = isThresholdExceeded(last?.message);
   }
