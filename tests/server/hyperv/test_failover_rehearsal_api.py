@@ -71,6 +71,7 @@ def test_rehearsal_answers_every_role_and_changes_nothing(seed: dict[str, Any]) 
     every = client.rehearseFailoverClusterFailure(clusterid=seed["cluster"], nodes=seed["hosts"][N17],
                                                   listall=True)["failoverclusterrehearsal"]
     assert len(every["role"]) == 3 and every["failednodes"] == [N17]
+    assert all(r["affected"] for r in rehearsal["role"]) and sum(not r["affected"] for r in every["role"]) == 1
     # nothing changed: the cluster still runs both nodes and every instance where it was
     nodes_now = client.listFailoverClusterNodes(clusterid=seed["cluster"])["failoverclusternode"]
     assert {n["name"]: n["status"] for n in nodes_now} == {N13: "Up", N17: "Up"}

@@ -49,7 +49,7 @@ define_entity("failoverclusterrehearsal", [
      "rolecount, runningcount, hostid, hostname"),
     ("role", "list", "each role's fate: name, priority, priorityvalue, memory, ownernodebefore, statusbefore, "
      "ownernode, status, vmstate, staysdown, reason, onlineafterseconds, restartorder, information, "
-     "antiaffinityclash, virtualmachineid, virtualmachinename, displayname"),
+     "antiaffinityclash, affected, virtualmachineid, virtualmachinename, displayname"),
 ])
 
 
@@ -137,7 +137,7 @@ def _role(r: RoleFate, vm: Any) -> dict[str, Any]:
         "memory": r.memory_mb, "ownernodebefore": r.owner_before, "statusbefore": r.state_before,
         "ownernode": r.owner, "status": r.state, "vmstate": r.vm_state, "staysdown": r.stays_down,
         "reason": r.reason, "onlineafterseconds": r.online_after_seconds, "restartorder": r.restart_order,
-        "information": r.detail, "antiaffinityclash": r.anti_affinity_clash,
+        "information": r.detail, "antiaffinityclash": r.anti_affinity_clash, "affected": r.affected,
         "virtualmachineid": vm.uuid if vm else None, "virtualmachinename": vm.name if vm else None,
         "displayname": (vm.display_name or vm.name) if vm else None,
     }
