@@ -72,6 +72,11 @@ def test_rehearsal_answers_every_role_and_changes_nothing(seed: dict[str, Any]) 
                                                   listall=True)["failoverclusterrehearsal"]
     assert len(every["role"]) == 3 and every["failednodes"] == [N17]
     assert all(r["affected"] for r in rehearsal["role"]) and sum(not r["affected"] for r in every["role"]) == 1
+    with_disk = client.rehearseFailoverClusterFailure(clusterid=seed["cluster"], nodes=N17,
+                                                      disks="ClusterDisk1")["failoverclusterrehearsal"]
+    assert with_disk["faileddisks"] == ["ClusterDisk1"] and with_disk["survives"] is False
+    assert {r["virtualmachinename"]: r["reason"] for r in with_disk["role"]} == {
+        "ha-1": "DiskFailed", "ha-2": "DiskFailed", "plain-1": "NoAutoStart"}
     # nothing changed: the cluster still runs both nodes and every instance where it was
     nodes_now = client.listFailoverClusterNodes(clusterid=seed["cluster"])["failoverclusternode"]
     assert {n["name"]: n["status"] for n in nodes_now} == {N13: "Up", N17: "Up"}
