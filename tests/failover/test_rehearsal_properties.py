@@ -136,3 +136,26 @@ def test_the_shortcut_proves_only_what_the_rehearsal_then_shows(cluster: Cluster
         assert answer.quorum_after.has_quorum
         assert not answer.stranded(ha_only=True)
         assert free == sum(n.memory_free_mb for n in answer.survivors())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters(), st.data())
+def test_a_random_cluster_read_from_its_report_rehearses_as_itself(cluster: Cluster, data: Any) -> None:
+    """The cluster the server rebuilds from the simulator's report (the JSON driver's parse, the server's conversion)
+    predicts what the cluster itself predicts, and so what it then does."""
+    from clusterstack.failover.rehearsal_state import cluster_from_state
+    from clusterstack.hypervisor.simulator import parse_report
+    from clusterstack.server.orchestration.rehearsal import state_of
+    from clusterstack.simulator.service import SimulatedCluster
+
+    names = list(cluster.nodes)
+    lost = tuple(data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names) - 1, unique=True)))
+    sim = SimulatedCluster(ClusterSpec(name=cluster.name, nodes=[NodeSpec(n) for n in names]), port=1)
+    sim.cluster = cluster
+    report, _ = parse_report(sim.report())
+    rebuilt = cluster_from_state(state_of(report))
+
+    def fates(answer: Any) -> dict[str, tuple[Any, ...]]:
+        return {r.name: (r.owner, r.state, r.vm_state, r.reason, r.online_after_seconds) for r in answer.roles}
+
+    assert fates(rehearse(rebuilt, lost)) == fates(rehearse(cluster, lost))

@@ -88,3 +88,4 @@ def test_every_prediction_is_what_happens(path: Path) -> None:
         assert {r.name: (r.owner, r.state, r.vm_state) for r in cluster.roles.values()} == before  # unchanged
         from_report = rehearse(_as_reported(cluster, scenario.spec), nodes)
         assert _predicted(from_report) == reality, f"{path.name} at {cluster.now:g} s, crash {nodes}, from the report"
+
