@@ -82,7 +82,8 @@ def expunge_instance(ctx: CallContext, vm: VMInstance) -> None:
 
 
 def delete_detached_volume(ctx: CallContext, volume: Volume) -> None:
-    """Delete a data volume that no instance holds: its VHDX (if it was ever created) is removed from the CSV."""
+    """Delete a data volume that no instance holds: its VHDX (if it was ever created) is removed from the CSV (the
+    pool's allocated space is derived from the live volumes)."""
     db = ctx.db
     pool = db.get(StoragePool, volume.pool_id) if volume.pool_id else None
     if volume.path and pool is not None and pool.cluster_id is not None:
