@@ -47,6 +47,12 @@ class Catalog:
         self.server = server
         self.cs = server.cs()
         self.root_id = self.cs.listDomains()["domain"][0]["id"]
+        # these tests build the catalog from nothing: the offerings a new installation has (CloudStack's Small
+        # Instance, Medium Instance, and disk offerings Small, Medium, Large, Custom) are deleted first
+        for offering in self.cs.listServiceOfferings().get("serviceoffering", []):
+            self.cs.deleteServiceOffering(id=offering["id"])
+        for offering in self.cs.listDiskOfferings().get("diskoffering", []):
+            self.cs.deleteDiskOffering(id=offering["id"])
 
     # identity -------------------------------------------------------------------------------------------
     def domain(self, name: str) -> dict[str, Any]:

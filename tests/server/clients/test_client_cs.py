@@ -44,7 +44,9 @@ def test_fetch_list_pages_through_offerings(cloud: Any) -> None:
     for i in range(5):
         create_offering(client, name=f"offering-{i}")
     listed = client.listServiceOfferings(fetch_list=True)
-    assert sorted(o["name"] for o in listed) == [f"offering-{i}" for i in range(5)]
+    # besides the offerings a new installation has (CloudStack's, made by db upgrade on a new database)
+    names = sorted(o["name"] for o in listed if o["name"] not in ("Small Instance", "Medium Instance"))
+    assert names == [f"offering-{i}" for i in range(5)]
 
 
 def test_missing_parameter_is_431_naming_it(cloud: Any) -> None:
