@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clusterstack.server import events
+from clusterstack.server.api.commands.offering_io import IO_PARAMS, IO_RESPONSE_FIELDS, check_io, io_columns, render_io
 from clusterstack.server.api.commands.service_offerings import (
     filter_domain_id,
     filter_zone_id,
@@ -54,6 +55,12 @@ define_entity("diskoffering", [
     ("zoneid", "string", "the zone ID(s) this disk offering belongs to."),
     ("zone", "string", "the zone name(s) this disk offering belongs to."),
     ("state", "string", "state of the disk offering"),
+    ("hypervisorsnapshotreserve", "integer", "Hypervisor snapshot reserve space as a percent of a volume (for "
+     "managed storage using Xen or VMware)"),
+    *IO_RESPONSE_FIELDS,
+    ("cacheMode", "string", "the cache mode to use for this disk offering. none, writeback, writethrough or "
+     "hypervisor_default"),
+    ("encrypt", "boolean", "Whether disks using this offering will be encrypted on primary storage"),
     ("hasannotations", "boolean", "true if the entity/resource has annotations"),
 ])
 
@@ -75,6 +82,8 @@ def render_disk_offering(db: Session, offering: DiskOffering) -> dict[str, Any]:
         "displayoffering": offering.display_offering,
         **owner_fields(db, offering.domain_id, offering.zone_id),
         "state": offering.state,
+        **render_io(offering),
+        "encrypt": offering.encrypt,
         "hasannotations": False,
     }
 
@@ -98,6 +107,8 @@ def render_disk_offering(db: Session, offering: DiskOffering) -> dict[str, Any]:
               "the end user or not."),
         Param("domainid", "uuid", description="the ID of the containing domain, null for public offerings"),
         Param("zoneid", "uuid", description="the ID of the containing zone, null for public offerings"),
+        Param("encrypt", "boolean", description="Volumes using this offering should be encrypted", since="4.18"),
+        *IO_PARAMS,
     ],
 )
 def create_disk_offering(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +128,7 @@ def create_disk_offering(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
         raise param_error("Min and Max IOPS should not be specified for a disk offering with customized IOPS")
     if "miniops" in p and "maxiops" in p and p["miniops"] > p["maxiops"]:
         raise param_error("The 'Min IOPS' parameter must be less than or equal to the 'Max IOPS' parameter.")
+    check_io(p)
     domain = offering_domain(db, p)
     zone = offering_zone(db, p)
     offering = DiskOffering(
@@ -133,6 +145,8 @@ def create_disk_offering(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
         display_offering=bool(p.get("displayoffering", True)),
         domain_id=domain.id if domain else None,
         zone_id=zone.id if zone else None,
+        encrypt=bool(p.get("encrypt", False)),
+        **io_columns(p),
     )
     db.add(offering)
     db.flush()
@@ -155,6 +169,7 @@ def create_disk_offering(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
               "offering. Defaults to 'Active'. If set to 'all' shows both Active & Inactive offerings."),
         Param("listall", "boolean", description="If set to true - list resources that the caller is "
               "authorized to see."),
+        Param("encrypt", "boolean", description="listed offerings support disk encryption", since="4.18"),
         *PAGING_PARAMS,
     ],
 )
@@ -179,6 +194,8 @@ def list_disk_offerings(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     state = p.get("state", "Active")
     if state != "all":
         query = query.where(DiskOffering.state == state)
+    if "encrypt" in p:
+        query = query.where(DiskOffering.encrypt.is_(p["encrypt"]))
     caller = ctx.user
     if not caller.is_root_admin:
         query = query.where(DiskOffering.display_offering.is_(True))

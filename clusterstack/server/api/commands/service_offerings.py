@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from clusterstack.server import events
 from clusterstack.server.api.access import can_access_domain
 from clusterstack.server.api.caller import Caller
+from clusterstack.server.api.commands.offering_io import IO_PARAMS, IO_RESPONSE_FIELDS, check_io, io_columns, render_io
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error
 from clusterstack.server.api.listing import ListResponse, paged_list
 from clusterstack.server.api.lookup import filter_row_id, find_by_uuid, keyword_pattern
 from clusterstack.server.api.registry import ADMIN, ALL_ROLES, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.db.base import utcnow
-from clusterstack.server.db.models.catalog import PROVISIONING_TYPES, STORAGE_TYPES, ServiceOffering
+from clusterstack.server.db.models.catalog import PROVISIONING_TYPES, STORAGE_TYPES, SYSTEM_VM_TYPES, ServiceOffering
 from clusterstack.server.db.models.identity import Domain
 from clusterstack.server.db.models.infrastructure import Zone
 from clusterstack.server.db.models.instances import VMInstance
@@ -62,6 +63,15 @@ define_entity("serviceoffering", [
     ("dynamicscalingenabled", "boolean", "true if virtual machine needs to be dynamically scalable of "
      "cpu or memory"),
     ("state", "string", "state of the service offering"),
+    ("systemvmtype", "string", "is this a the systemvm type for system vm offering"),
+    ("miniops", "long", "the min iops of the disk offering"),
+    ("maxiops", "long", "the max iops of the disk offering"),
+    ("hypervisorsnapshotreserve", "integer", "Hypervisor snapshot reserve space as a percent of a volume (for "
+     "managed storage using Xen or VMware)"),
+    *IO_RESPONSE_FIELDS,
+    ("cacheMode", "string", "the cache mode to use for this disk offering. none, writeback, writethrough or "
+     "hypervisor_default"),
+    ("encryptroot", "boolean", "true if virtual machine root disk will be encrypted on storage"),
     ("hasannotations", "boolean", "true if the entity/resource has annotations"),
 ])
 
@@ -133,9 +143,14 @@ def render_service_offering(db: Session, offering: ServiceOffering) -> dict[str,
         "defaultuse": False,
         "networkrate": offering.network_rate,
         "iscustomized": False,
-        "iscustomizediops": False,
+        "iscustomizediops": offering.customized_iops,
         "dynamicscalingenabled": False,
         "state": offering.state,
+        "systemvmtype": offering.system_vm_type,
+        "miniops": offering.min_iops,
+        "maxiops": offering.max_iops,
+        **render_io(offering),
+        "encryptroot": offering.encrypt_root,
         "hasannotations": False,
     }
 
@@ -150,6 +165,24 @@ def _check_sizes(name: str, p: dict[str, Any]) -> None:
     if not MIN_MEMORY_MB <= p["memory"] <= INT_MAX:
         raise param_error(f"Failed to create service offering {name}: specify the memory (memory) value between "
                           f"{MIN_MEMORY_MB} and {INT_MAX} MB")
+
+
+def _system_vm_type(p: dict[str, Any]) -> str | None:
+    """issystem=true offerings are for CloudStack's system VMs (routers, console proxy, secondary storage VM):
+    accepted and listed as CloudStack lists them, though clusterstack runs no system VM; the type defaults to
+    domainrouter (ConfigurationManagerImpl.createServiceOffering)."""
+    given = p.get("systemvmtype")
+    if not p.get("issystem"):
+        if given is not None:
+            raise param_error("Invalid parameter systemvmtype: it names the system VM type of a system offering "
+                              "(issystem=true)")
+        return None
+    if given is None:
+        return "domainrouter"
+    if given.lower() not in SYSTEM_VM_TYPES:
+        raise param_error("Invalid systemVmType. Supported types are: DomainRouter, ConsoleProxy, "
+                          "SecondaryStorageVm")
+    return given.lower()
 
 
 @api_command(
@@ -177,8 +210,16 @@ def _check_sizes(name: str, p: dict[str, Any]) -> None:
               "systemvmtype"),
         Param("domainid", "uuid", description="the ID of the containing domain, null for public offerings"),
         Param("zoneid", "uuid", description="the ID of the containing zone, null for public offerings"),
-        Param("issystem", "boolean", description="is this a system vm offering (not supported: clusterstack "
-              "runs no system VMs)"),
+        Param("issystem", "boolean", description="is this a system vm offering"),
+        Param("systemvmtype", description="the system VM type. Possible types are \"domainrouter\", "
+              "\"consoleproxy\" and \"secondarystoragevm\"."),
+        Param("encryptroot", "boolean", description="VMs using this offering require root volume encryption",
+              since="4.18"),
+        Param("customizediops", "boolean", description="whether compute offering iops is custom or not",
+              since="4.4"),
+        Param("miniops", "long", minimum=0, description="min iops of the compute offering", since="4.4"),
+        Param("maxiops", "long", minimum=0, description="max iops of the compute offering", since="4.4"),
+        *IO_PARAMS,
     ],
 )
 def create_service_offering(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -187,8 +228,12 @@ def create_service_offering(ctx: CallContext, p: dict[str, Any]) -> dict[str, An
     if not name:
         raise param_error("Failed to create service offering: the name cannot be blank")
     _check_sizes(name, p)
-    if p.get("issystem"):
-        raise param_error("System VM offerings are not supported: clusterstack runs no system VMs")
+    system_vm_type = _system_vm_type(p)
+    if p.get("customizediops") and ("miniops" in p or "maxiops" in p):
+        raise param_error("Min and Max IOPS should not be specified for a compute offering with customized IOPS")
+    if "miniops" in p and "maxiops" in p and p["miniops"] > p["maxiops"]:
+        raise param_error("The 'Min IOPS' parameter must be less than or equal to the 'Max IOPS' parameter.")
+    check_io(p)
     domain = offering_domain(db, p)
     zone = offering_zone(db, p)
     offering = ServiceOffering(
@@ -207,6 +252,13 @@ def create_service_offering(ctx: CallContext, p: dict[str, Any]) -> dict[str, An
         network_rate=p.get("networkrate"),
         domain_id=domain.id if domain else None,
         zone_id=zone.id if zone else None,
+        system_use=bool(p.get("issystem", False)),
+        system_vm_type=system_vm_type,
+        encrypt_root=bool(p.get("encryptroot", False)),
+        customized_iops=bool(p.get("customizediops", False)),
+        min_iops=p.get("miniops"),
+        max_iops=p.get("maxiops"),
+        **io_columns(p),
     )
     db.add(offering)
     db.flush()
@@ -227,6 +279,10 @@ def create_service_offering(ctx: CallContext, p: dict[str, Any]) -> dict[str, An
         Param("isrecursive", "boolean", description="defaults to false, but if true, lists all resources from "
               "the parent specified by the domainId till leaves."),
         Param("issystem", "boolean", description="is this a system vm offering"),
+        Param("systemvmtype", description="the system VM type. Possible types are \"consoleproxy\", "
+              "\"secondarystoragevm\" or \"domainrouter\"."),
+        Param("encryptroot", "boolean", description="listed offerings support root disk encryption",
+              since="4.18"),
         Param("virtualmachineid", "uuid", description="the ID of the virtual machine. Pass this in if you want "
               "to see the available service offering that a virtual machine can be changed to."),
         Param("cpunumber", "integer", description="the CPU number that listed offerings must support"),
@@ -251,8 +307,12 @@ def list_service_offerings(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         pattern = keyword_pattern(p["keyword"])
         query = query.where(ServiceOffering.name.ilike(pattern, escape="\\")
                             | ServiceOffering.display_text.ilike(pattern, escape="\\"))
-    if p.get("issystem"):
-        query = query.where(ServiceOffering.system_use.is_(True))
+    # as CloudStack: system offerings only with issystem=true, and then only they
+    query = query.where(ServiceOffering.system_use.is_(bool(p.get("issystem"))))
+    if "systemvmtype" in p:
+        query = query.where(ServiceOffering.system_vm_type == p["systemvmtype"].lower())
+    if "encryptroot" in p:
+        query = query.where(ServiceOffering.encrypt_root.is_(p["encryptroot"]))
     domain_id = filter_domain_id(db, p)
     if domain_id is not None:
         query = query.where(ServiceOffering.domain_id == domain_id)

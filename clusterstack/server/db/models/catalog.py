@@ -32,7 +32,7 @@ STATUS_DOWNLOADED = "Download Complete"
 # CloudStack's DiskOffering.DiskCacheMode values (cachemode)
 CACHE_MODES = ("none", "writeback", "writethrough", "hypervisor_default")
 # CloudStack's VirtualMachine.Type values a system offering names (systemvmtype)
-SYSTEM_VM_TYPES = ("domainrouter", "consoleproxy", "secondarystoragevm")
+SYSTEM_VM_TYPES = ("domainrouter", "consoleproxy", "secondarystoragevm", "internalloadbalancervm")
 # The I/O limits an offering sets on its disks (CloudStack's DiskOfferingVO columns), as (parameter, column)
 IO_LIMITS = tuple(
     (f"{kind}{direction}rate{suffix}", f"{kind}_{direction}_rate{column}")
