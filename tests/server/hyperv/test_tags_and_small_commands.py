@@ -160,3 +160,18 @@ def test_move_user_and_keys_for_users_of_the_same_account(seed: dict[str, Any]) 
     assert renewed["apikey"] and first_client.getUserKeys(id=extra["id"])["userkeys"]["apikey"] == \
         renewed["apikey"]
     assert _refused(first_client.registerUserKeys, id=second["user"][0]["id"])["errorcode"] == 531
+
+
+def test_volumes_of_an_encrypting_offering_are_not_attached(seed: dict[str, Any]) -> None:
+    """As CloudStack on every hypervisor but KVM (VolumeApiServiceImpl.attachVolumeToVM)."""
+    admin = seed["cs"]
+    vm = admin.deployVirtualMachine(zoneid=seed["zone"], serviceofferingid=seed["offerings"]["Small Instance"],
+                                    templateid=seed["template"], name="plainvm")["virtualmachine"]
+    encrypted = admin.createDiskOffering(name="Encrypted", disksize=1, encrypt=True)["diskoffering"]
+    volume = admin.createVolume(name="secret", zoneid=seed["zone"], diskofferingid=encrypted["id"])["volume"]
+    expected = "Volume's disk offering has encryption enabled, but volume encryption is not supported for " \
+        "hypervisor type Hyperv"
+    assert _refused(admin.attachVolume, id=volume["id"], virtualmachineid=vm["id"])["errortext"] == expected
+    assert _refused(admin.createVolume, name="secret2", diskofferingid=encrypted["id"],
+                    virtualmachineid=vm["id"])["errortext"] == expected
+    assert [v["type"] for v in admin.listVolumes(virtualmachineid=vm["id"])["volume"]] == ["ROOT"]

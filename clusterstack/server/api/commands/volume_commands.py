@@ -23,7 +23,7 @@ from clusterstack.server.api.registry import JobTarget, Param, api_command
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.catalog import DiskOffering
 from clusterstack.server.db.models.identity import Account, Domain
-from clusterstack.server.db.models.infrastructure import Cluster, StoragePool, Zone
+from clusterstack.server.db.models.infrastructure import HYPERVISOR_HYPERV, Cluster, StoragePool, Zone
 from clusterstack.server.db.models.instances import VMInstance, Volume
 from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, require_quorum
 from clusterstack.server.orchestration.planner import room_on
@@ -149,6 +149,15 @@ def _check_growth(ctx: CallContext, volume: Volume, new_size: int) -> StoragePoo
     return pool
 
 
+def _check_not_encrypted(ctx: CallContext, offering_id: int | None) -> None:
+    """A volume of an encrypting disk offering is not attached, as CloudStack refuses it on every hypervisor but
+    KVM (VolumeApiServiceImpl.attachVolumeToVM): a VHD on a CSV is not encrypted by clusterstack."""
+    offering = ctx.db.get(DiskOffering, offering_id) if offering_id is not None else None
+    if offering is not None and offering.encrypt:
+        raise param_error("Volume's disk offering has encryption enabled, but volume encryption is not supported "
+                          f"for hypervisor type {HYPERVISOR_HYPERV}")
+
+
 def _prepare_create(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     db = ctx.db
     zone = find_by_uuid(db, Zone, p["zoneid"], "zone", "zoneid") if "zoneid" in p else None
@@ -173,6 +182,7 @@ def _prepare_create(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     account = _owner(ctx, p)
     if vm is not None:
         _check_same_owner_and_zone(ctx, "The new volume", zone.id, account.id, vm)
+        _check_not_encrypted(ctx, offering.id if offering else None)
         _pool_for_attach(ctx, None, size, vm)
     check_limit(db, account, 2, 1)
     check_limit(db, account, 10, max(1, size // GB))
@@ -256,6 +266,7 @@ def _prepare_volume(*, attached: bool) -> Any:
         if attached is False:
             vm = _instance(ctx, p["virtualmachineid"])
             _check_same_owner_and_zone(ctx, f"Volume {volume.name}", volume.zone_id, volume.account_id, vm)
+            _check_not_encrypted(ctx, volume.disk_offering_id)
             _pool_for_attach(ctx, volume, volume.size, vm)
         return JobTarget("Volume", volume.uuid)
 
