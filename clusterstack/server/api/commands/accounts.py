@@ -210,6 +210,8 @@ def list_accounts(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
         query = query.where(Account.state == p["state"].lower())
     if "roleid" in p:
         query = query.where(Account.role_id.in_(select(Role.id).where(Role.uuid == p["roleid"])))
+    if "iscleanuprequired" in p:
+        query = query.where(Account.needs_cleanup.is_(p["iscleanuprequired"]))
     if "keyword" in p:
         query = query.where(Account.name.like(keyword_pattern(p["keyword"]), escape="\\"))
     query = query.order_by(Account.id)
