@@ -8,32 +8,46 @@ account keeps `needs_cleanup` until everything is released, and running the clea
 
 deleteDomain with cleanup=true does the same for every account of the domain's subtree, children first
 (DomainManagerImpl.cleanupDomain); a domain is removed only when none of its accounts needs cleanup any more.
+
+As CloudStack's AccountCleanupTask, a background task also retries every removed account that still needs cleanup,
+every `account.cleanup.interval` seconds (a day by default, as in CloudStack).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from clusterstack.hypervisor.base import DriverError
-from clusterstack.server import events
+from clusterstack.server import events, settings
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import ApiError
+from clusterstack.server.app import register_service
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.catalog import VMTemplate
-from clusterstack.server.db.models.identity import Account, Domain
+from clusterstack.server.db.models.identity import Account, Domain, User
 from clusterstack.server.db.models.infrastructure import Cluster, StoragePool
 from clusterstack.server.db.models.instances import VMInstance, Volume
 from clusterstack.server.db.models.limits import ResourceCount, ResourceLimit
 from clusterstack.server.db.models.tags import ResourceTag
+from clusterstack.server.identity.authentication import caller_for_user_id
 from clusterstack.server.identity.removal import remove_users_of
 from clusterstack.server.orchestration import vm_lifecycle as lifecycle
 from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, require_quorum
+from clusterstack.server.state import ServerState
 
 log = logging.getLogger("clusterstack.server.orchestration.account_cleanup")
+
+CLEANUP_INTERVAL = settings.define_setting(
+    "account.cleanup.interval", 86400, "Advanced",
+    "The interval (in seconds) between cleanup for removed accounts", minimum=1,
+)
+DEFAULT_ADMIN_ACCOUNT_ID = 1  # the task acts as the default admin account's first user (CloudStack: the system)
 
 
 @dataclass
@@ -181,3 +195,63 @@ def pending_cleanups(db: Session, domain_ids: list[int]) -> list[str]:
     """Names of the removed accounts in these domains whose resources are not all released."""
     return list(db.scalars(select(Account.name).where(Account.domain_id.in_(domain_ids),
                                                       Account.needs_cleanup.is_(True)).order_by(Account.id)))
+
+
+class AccountCleanupService:
+    """CloudStack's AccountCleanupTask: removed accounts that still need cleanup are cleaned up again, every
+    account.cleanup.interval seconds (read each second, so a change applies without a restart)."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="account-cleanup", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        last = time.monotonic()
+        while not self._stop.wait(1.0):
+            try:
+                with self.state.database.session() as db:
+                    interval = float(settings.get(db, CLEANUP_INTERVAL))
+                if time.monotonic() - last < interval:
+                    continue
+                last = time.monotonic()
+                self.sweep()
+            except Exception:
+                log.exception("account cleanup task failed")
+
+    def sweep(self) -> int:
+        """Clean up every removed account that needs it; answers how many are finished."""
+        finished = 0
+        with self.state.database.session() as db:
+            pending = list(db.scalars(select(Account.id).where(Account.needs_cleanup.is_(True),
+                                                               Account.removed.is_not(None)).order_by(Account.id)))
+            if not pending:
+                return 0
+            admin_id = db.scalar(select(User.id).where(User.account_id == DEFAULT_ADMIN_ACCOUNT_ID,
+                                                       User.removed.is_(None)).order_by(User.id).limit(1))
+            caller = caller_for_user_id(db, admin_id) if admin_id is not None else None
+            if caller is None:
+                return 0
+            for account_id in pending:
+                account = db.get(Account, account_id)
+                if account is None or not account.needs_cleanup:
+                    continue
+                ctx = CallContext(db=db, caller=caller, server=self.state, command="accountCleanup",
+                                  request_id="acctclean")
+                report = clean_up_account(ctx, account)
+                if report.complete:
+                    finished += 1
+                    log.info("Cleanup for account %s is not needed any more", account.name)
+                else:
+                    log.info("Cleanup for account %s is still needed: %s", account.name, "; ".join(report.failures))
+        return finished
+
+
+register_service("account-cleanup", AccountCleanupService)

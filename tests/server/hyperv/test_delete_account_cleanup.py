@@ -154,3 +154,23 @@ def test_delete_domain_with_cleanup_expunges_the_instances_of_its_subtree(seed: 
     domains = {d["id"] for d in admin.listDomains(listall=True)["domain"]}
     assert not {parent["id"], child["id"]} & domains
     assert admin.listAccounts(id=top["id"]) == {} and admin.listAccounts(id=low["id"]) == {}
+
+
+def test_the_account_cleanup_task_finishes_what_a_failed_delete_left(seed: dict[str, Any]) -> None:
+    """CloudStack's AccountCleanupTask: every account.cleanup.interval seconds, removed accounts that still need
+    cleanup are cleaned up again, without anyone running deleteAccount."""
+    admin = seed["cs"]
+    account, client = _account(seed, "leftover")
+    vm = _deploy(seed, client, "leftovervm", "Small Instance")
+    _lose_quorum(seed)
+    with pytest.raises(CloudStackApiException):
+        admin.deleteAccount(id=account["id"])
+    assert vm["instancename"] in _roles(seed)
+
+    _regain_quorum(seed)
+    admin.updateConfiguration(name="account.cleanup.interval", value="1")
+    wait_until(lambda: vm["instancename"] not in _roles(seed))
+    wait_until(lambda: admin.listVirtualMachines(listall=True).get("virtualmachine", []) == [])
+    with pytest.raises(CloudStackApiException) as gone:  # nothing is left to clean up
+        admin.deleteAccount(id=account["id"])
+    assert gone.value.error["errorcode"] == 431
