@@ -359,6 +359,22 @@ class FailoverClusterDriver(abc.ABC):
     def ping_node(self, node: str) -> NodeReport:
         """Ask the node itself (not the cluster); raises NodeUnreachable when it does not answer."""
 
+    def liveness_endpoint(self, node: str) -> tuple[str, int] | None:
+        """Where the node's own machine accepts TCP connections (host, port): a connection accepted there, with
+        no request sent, says the machine runs. A follower watching many clusters checks every node this way,
+        all at once from one thread, instead of calling ping_node. None while the driver does not know the
+        node's address (a report() teaches it)."""
+        return None
+
+    async def await_change(self, since: int, timeout: float) -> int:
+        """wait_for_change without holding a thread: one event loop awaits the changes of every cluster a server
+        follows. A driver without an asynchronous channel raises NotImplementedError; the follower then asks
+        wait_for_change(cursor, 0) every poll interval instead."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:  # noqa: B027 - optional: only drivers with an asynchronous channel hold anything
+        """Release what await_change holds (called on the event loop that awaited it)."""
+
     # virtual machines and roles
     @abc.abstractmethod
     def create_vm(self, spec: VmSpec) -> RoleReport: ...

@@ -167,6 +167,7 @@ class SimulatorDriver(FailoverClusterDriver):
         self._node_client = httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0))
         self._node_addresses: dict[str, str] = {}
         self._known_roles: RoleCache = {}
+        self._async_client: httpx.AsyncClient | None = None
 
     # ---- plumbing ----------------------------------------------------------------------------------------
 
@@ -240,6 +241,33 @@ class SimulatorDriver(FailoverClusterDriver):
     def wait_for_change(self, since: int, timeout: float) -> int:
         data = self._call("GET", "/changes", params={"since": since, "timeout": timeout}, timeout=timeout + 5)
         return int(data["cursor"])
+
+    async def await_change(self, since: int, timeout: float) -> int:
+        """The simulator's long poll (GET /changes), on an asynchronous client kept for the calling event loop."""
+        if self._async_client is None:
+            self._async_client = httpx.AsyncClient(base_url=self.address, timeout=self.options.timeout)
+        try:
+            response = await self._async_client.get("/changes", params={"since": since, "timeout": timeout},
+                                                    timeout=timeout + 5)
+        except httpx.TimeoutException as exc:
+            raise OperationTimeout(f"failover cluster at {self.address} did not answer in time: {exc}") from None
+        except httpx.TransportError as exc:
+            raise ClusterUnreachable(f"failover cluster at {self.address} does not answer: {exc}") from None
+        if response.status_code >= 400:
+            raise DriverError(f"GET /changes: HTTP {response.status_code}")
+        return int(response.json()["cursor"])
+
+    async def aclose(self) -> None:
+        client, self._async_client = self._async_client, None
+        if client is not None:
+            await client.aclose()
+
+    def liveness_endpoint(self, node: str) -> tuple[str, int] | None:
+        address = self._node_addresses.get(node.lower())
+        if address is None:
+            return None
+        url = httpx.URL(address)
+        return url.host, url.port or 80
 
     def ping_node(self, node: str) -> NodeReport:
         address = self._node_addresses.get(node.lower())

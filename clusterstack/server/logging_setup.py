@@ -162,6 +162,10 @@ def configure_logging(
         handler._clusterstack = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(min(logging.getLevelName(level.upper()), logging.getLevelName(console_level.upper())))
+    # The HTTP clients log every request at INFO (one line per poll of every followed cluster): they speak only
+    # at WARNING, unless the log is at DEBUG, which brings them back.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
     # uvicorn's own loggers go through ours instead of its default console configuration
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)

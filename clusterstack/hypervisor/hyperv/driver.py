@@ -390,6 +390,10 @@ class HyperVDriver(FailoverClusterDriver):
                 return value
             time.sleep(min(self.options.poll_interval, remaining))
 
+    def liveness_endpoint(self, node: str) -> tuple[str, int] | None:
+        endpoint = self._node_endpoint(node)
+        return (endpoint.host, endpoint.port) if endpoint is not None else None
+
     def ping_node(self, node: str) -> NodeReport:
         """Does the node itself answer (its WinRM port accepts a connection)? Cheap: no request, no query."""
         endpoint = self._node_endpoint(node)

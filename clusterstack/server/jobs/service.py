@@ -46,7 +46,10 @@ JOB_LEASE = settings.define_setting(
     "A running job's lease; a job whose server stopped renewing it is taken over after this long", minimum=3,
     dynamic=False,
 )
-POLL_SECONDS = 1.0
+# Idle workers look at the database this often. A job submitted here wakes them at once (in process, when its
+# request commits); the poll only finds jobs that another server's workers did not take (all busy, or the server
+# died and the job's lease ran out), for which a few seconds more do not matter.
+POLL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,3 +42,26 @@ def release(db: Session, cluster_id: int, owner: str) -> None:
         .values(expires=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+def renew(db: Session, cluster_ids: list[int], owner: str, seconds: float) -> set[int]:
+    """Renew every lease `owner` still holds among `cluster_ids` in one statement; answer the ones it holds."""
+    now = utcnow()
+    db.execute(
+        update(ClusterSyncLease)
+        .where(ClusterSyncLease.cluster_id.in_(cluster_ids), ClusterSyncLease.owner == owner)
+        .values(expires=now + timedelta(seconds=seconds), renewals=ClusterSyncLease.renewals + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return set(db.scalars(select(ClusterSyncLease.cluster_id).where(
+        ClusterSyncLease.cluster_id.in_(cluster_ids), ClusterSyncLease.owner == owner)))
+
+
+def claimable(db: Session, cluster_ids: list[int], owner: str) -> set[int]:
+    """Which of `cluster_ids` `owner` could claim now: no lease yet, an expired one, or its own."""
+    if not cluster_ids:
+        return set()
+    taken = set(db.scalars(select(ClusterSyncLease.cluster_id).where(
+        ClusterSyncLease.cluster_id.in_(cluster_ids), ClusterSyncLease.owner != owner,
+        ClusterSyncLease.expires >= utcnow())))
+    return set(cluster_ids) - taken

@@ -25,7 +25,7 @@ from clusterstack.server.db.models.catalog import DiskOffering
 from clusterstack.server.db.models.identity import Account, Domain
 from clusterstack.server.db.models.infrastructure import HYPERVISOR_HYPERV, Cluster, StoragePool, Zone
 from clusterstack.server.db.models.instances import VMInstance, Volume
-from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, require_quorum
+from clusterstack.server.orchestration.cluster_access import as_api_error, driver_for, require_quorum, wake
 from clusterstack.server.orchestration.planner import room_on
 from clusterstack.server.settings import define_setting
 from clusterstack.server.settings import get as get_setting
@@ -244,6 +244,7 @@ def _attach(ctx: CallContext, volume: Volume, vm: VMInstance) -> None:
         driver.attach_vhd(vm.instance_name or "", volume.path)
     except DriverError as exc:
         raise as_api_error(exc, cluster) from None
+    wake(ctx.server, cluster.id)
     used = ctx.db.scalar(select(func.max(Volume.device_id)).where(Volume.instance_id == vm.id,
                                                                    Volume.removed.is_(None))) or 0
     volume.instance_id, volume.device_id, volume.state, volume.attached = vm.id, used + 1, "Ready", utcnow()
@@ -323,6 +324,7 @@ def resize_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
                 driver_for(ctx.server, cluster).resize_vhd(volume.path, new_size)
             except DriverError as exc:
                 raise as_api_error(exc, cluster) from None
+            wake(ctx.server, cluster.id)  # the CSV's free space changed: the pool's used size follows now
     previous, volume.size = volume.size, new_size
     _event(ctx, volume, "VOLUME.RESIZE", f"Resized volume {volume.name} from {previous // GB} GB to "
            f"{new_size // GB} GB")
@@ -343,6 +345,7 @@ def delete_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
                 driver_for(ctx.server, cluster).delete_vhd(volume.path)
             except DriverError as exc:
                 raise as_api_error(exc, cluster) from None
+            wake(ctx.server, cluster.id)  # the CSV's free space changed: the pool's used size follows now
     volume.state, volume.removed = "Expunged", utcnow()
     _event(ctx, volume, "VOLUME.DELETE", f"Deleted volume {volume.name}")
     return {"success": True}
