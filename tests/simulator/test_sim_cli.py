@@ -36,7 +36,8 @@ def test_run_json_prints_one_object_of_the_documented_shape() -> None:
     result = sim("run", str(SCENARIOS / "seed-node-crash.yaml"), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"events", "final"}
+    assert set(data) == {"steps", "events", "final"}
+    assert data["steps"] == [{"time": 60.0, "step": "node-down node=HYPERVCLLOUD17"}]
     assert set(data["events"][0]) == {"time", "source", "id", "level", "node", "message"}
     final = data["final"]
     assert set(final) == {"cluster", "quorum", "nodes", "roles", "disks"}

@@ -219,7 +219,7 @@ def add_host(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     node = report.node(wanted) or _node_at(report.nodes, p["url"])
     if node is None:
         nodes = ", ".join(n.name for n in report.nodes)
-        raise param_error(f"{wanted} is not a node of failover cluster {report.name} (cluster {cluster.name}), "
+        raise param_error(f"{wanted} is not a node of {_cluster_names(report.name, cluster.name)}, "
                           f"whose nodes are: {nodes}. Add the host to the failover cluster first")
     clash = db.scalar(select(Host).where(func.lower(Host.node_name) == node.name.lower(),
                                          Host.cluster_id == cluster.id, Host.removed.is_(None)))
@@ -318,6 +318,13 @@ def update_host_password(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"success": True}
 
 
+def _cluster_names(failover_name: str, cloud_name: str) -> str:
+    """The failover cluster, and the CloudStack cluster that manages it when its name differs."""
+    if failover_name.lower() == cloud_name.lower():
+        return f"failover cluster {failover_name}"
+    return f"failover cluster {failover_name} (cluster {cloud_name})"
+
+
 def _csv_check(ctx: CallContext, cluster: Cluster, path: str) -> VolumeFacts | None:
     """PreSetup primary storage must be a Cluster Shared Volume of the cluster's failover cluster."""
     if not cluster.failover_address:
@@ -326,8 +333,8 @@ def _csv_check(ctx: CallContext, cluster: Cluster, path: str) -> VolumeFacts | N
     disk = report.csv(path)
     if disk is None:
         csvs = ", ".join(d.path for d in report.disks if d.path) or "none"
-        raise param_error(f"{path} is not a Cluster Shared Volume of failover cluster {report.name} (cluster "
-                          f"{cluster.name}); its CSVs are: {csvs}")
+        raise param_error(f"{path} is not a Cluster Shared Volume of {_cluster_names(report.name, cluster.name)}; "
+                          f"its CSVs are: {csvs}")
     return VolumeFacts(capacity_bytes=disk.capacity_bytes, used_bytes=disk.capacity_bytes - disk.free_bytes)
 
 
