@@ -78,17 +78,19 @@ def check_account_access(db: Session, caller: Caller, account: Account) -> None:
                                 f"id={account.uuid}")
 
 
-def check_user_access(db: Session, caller: Caller, user: User, *, self_allowed: bool) -> Account:
-    """Admins reach users of accounts they reach; a plain user only itself, and only when `self_allowed`."""
+def check_user_access(db: Session, caller: Caller, user: User, *, self_allowed: bool, param: str = "id") -> Account:
+    """Admins reach users of accounts they reach; a plain user only itself, and only when `self_allowed`.
+
+    A user out of the caller's reach is answered as a user that does not exist: the refusal must not tell a
+    domain admin that a user exists in another domain, nor which account owns it."""
     account = db.get(Account, user.account_id)
     assert account is not None
     if caller.is_root_admin or caller.is_domain_admin:
-        check_account_access(db, caller, account)
+        if can_reach_account(db, caller, account):
+            return account
+    elif self_allowed and user.id == caller.user_id:
         return account
-    if self_allowed and user.id == caller.user_id:
-        return account
-    raise permission_denied(f"Account {caller.account_name} does not have permission to operate on user "
-                            f"id={user.uuid}")
+    raise param_error(f"Unable to find user with specified {param}: {user.uuid}")
 
 
 def find_account(db: Session, uuid: str, param: str = "id") -> Account:

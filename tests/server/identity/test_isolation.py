@@ -75,8 +75,12 @@ def _expected_for_user(matrix: Matrix, command: str, caller: str, place: str) ->
         return "refused 432"
     if matrix.reaches(caller, place):
         return "ok"
-    # a domain admin's list is scoped to its subtree; a user asking for another user by id is refused
-    return "empty" if command == "listUsers" and caller == "d1admin" else "refused 531"
+    # a domain admin's list is scoped to its subtree; a user listing another user by id is refused (CloudStack's
+    # own answer); acting on a user out of reach is answered as for a user that does not exist, so that the
+    # refusal tells neither that the user exists nor which account owns it (issue 11, defect 7)
+    if command == "listUsers":
+        return "empty" if caller == "d1admin" else "refused 531"
+    return "refused 431"
 
 
 def test_user_commands(matrix: Matrix) -> None:
@@ -283,6 +287,7 @@ def test_root_admin_accounts_inside_a_subtree_are_out_of_the_domain_admins_reach
                          (d1admin.disableUser, {"id": user_id}),
                          (d1admin.deleteAccount, {"id": boss["id"]}),
                          (d1admin.updateAccount, {"id": boss["id"], "newname": "mine"})):
-        assert outcome(call, **params) == "refused 531"
+        on_user = "id" in params and params["id"] == user_id
+        assert outcome(call, **params) == ("refused 431" if on_user else "refused 531")
     assert world.api(command="login", username="boss", password="S3cret-pass!",
                      domain="/D1/D1a").status_code == 200
