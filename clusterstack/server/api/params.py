@@ -35,6 +35,8 @@ def _bad_value(param: Param, raw: str, why: str) -> Exception:
 
 
 def _parse_uuid(param: Param, raw: str) -> str:
+    if param.sentinel is not None and raw.strip() == param.sentinel:
+        return param.sentinel
     try:
         return str(uuidlib.UUID(raw.strip()))
     except ValueError:
@@ -177,3 +179,11 @@ def missing(command: ApiCommand, param: Param) -> Exception:
     return param_error(
         f"Unable to execute API command {command.name.lower()} due to missing parameter {param.name}"
     )
+
+
+def needed_here(command: str, params: dict[str, Any], name: str, why: str) -> Any:
+    """A parameter CloudStack does not require in general but clusterstack needs for what it runs (Hyper-V
+    failover clusters): its value, or 431 saying why it is needed."""
+    if name not in params:
+        raise param_error(f"Unable to execute API command {command.lower()} due to missing parameter {name}: {why}")
+    return params[name]

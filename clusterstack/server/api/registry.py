@@ -37,6 +37,7 @@ class Param:
     choices: tuple[str, ...] | None = None  # allowed values, compared case-insensitively
     minimum: int | None = None
     maximum: int | None = None
+    sentinel: str | None = None  # a value a uuid parameter also takes as is (CloudStack's zoneid=-1: every zone)
 
     def __post_init__(self) -> None:
         if self.type not in PARAM_TYPES:

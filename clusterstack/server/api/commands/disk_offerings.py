@@ -105,8 +105,10 @@ def render_disk_offering(db: Session, offering: DiskOffering) -> dict[str, Any]:
         Param("maxiops", "long", minimum=0, description="max iops of the disk offering"),
         Param("displayoffering", "boolean", description="an optional field, whether to display the offering to "
               "the end user or not."),
-        Param("domainid", "uuid", description="the ID of the containing domain, null for public offerings"),
-        Param("zoneid", "uuid", description="the ID of the containing zone, null for public offerings"),
+        Param("domainid", "list", collection_type="uuid",
+              description="the ID of the containing domain (one), null for public offerings"),
+        Param("zoneid", "list", collection_type="uuid",
+              description="the ID of the containing zone (one), null for all zones"),
         Param("encrypt", "boolean", description="Volumes using this offering should be encrypted", since="4.18"),
         *IO_PARAMS,
     ],

@@ -28,6 +28,7 @@ from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error
 from clusterstack.server.api.listing import ListResponse
 from clusterstack.server.api.lookup import find_by_uuid
+from clusterstack.server.api.params import needed_here
 from clusterstack.server.api.registry import ADMIN, Param, api_command
 from clusterstack.server.db.models.infrastructure import (
     ALLOCATION_STATES,
@@ -116,9 +117,9 @@ def check_features(driver: FailoverClusterDriver, where: str) -> None:
               choices=HYPERVISOR_SPELLINGS),
         Param("zoneid", "uuid", required=True, description="the Zone ID for the cluster"),
         Param("podid", "uuid", required=True, description="the Pod ID for the host"),
-        Param("url", required=True, length=1024,
-              description="the address of the failover cluster: https://cluster:5986 (WinRM), or http://host:port "
-              "of a simulated cluster's JSON API"),
+        Param("url", length=1024,
+              description="(required on Hyper-V) the address of the failover cluster: https://cluster:5986 (WinRM), or "
+              "http://host:port of a simulated cluster's JSON API"),
         Param("username", length=255, description="the account (DOMAIN\\user) that administers the failover cluster"),
         Param("password", length=255, description="the password of that account (stored encrypted, never shown)"),
         Param("allocationstate", description="Allocation state of this cluster for allocation of new resources",
@@ -134,7 +135,8 @@ def add_cluster(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     if db.scalar(select(Cluster).where(func.lower(Cluster.name) == name.lower(), Cluster.pod_id == pod.id,
                                        Cluster.removed.is_(None))) is not None:
         raise param_error(f"Cluster with name {name} already exists in pod {pod.name}")
-    address = _address(p["url"])
+    address = _address(needed_here("addCluster", p, "url", "a Hyper-V cluster is one failover cluster, reached at "
+                                    "https://<cluster name or address>:5986"))
     credentials = _credentials(p, address, f"Cluster {name}")
     try:
         driver = open_driver(address, credentials, cluster_credentials.options_for(db, None))

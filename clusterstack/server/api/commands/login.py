@@ -72,7 +72,10 @@ def login_failed(username: str) -> ApiError:
 
 def _login_domain(ctx: CallContext, p: dict[str, Any]) -> Domain | None:
     if "domainId" in p:
-        return ctx.db.scalar(select(Domain).where(Domain.uuid == p["domainId"], Domain.removed.is_(None)))
+        # as CloudStack's ApiServlet: the domain's UUID, else its numeric id
+        given = p["domainId"].strip()
+        key = Domain.id == int(given) if given.isdigit() else Domain.uuid == given
+        return ctx.db.scalar(select(Domain).where(key, Domain.removed.is_(None)))
     return scope.find_domain_by_path(ctx.db, p.get("domain", "/"))
 
 
@@ -158,7 +161,7 @@ ACCOUNT_TYPE_NAMES = {0: "USER", 1: "ADMIN", 2: "DOMAIN_ADMIN"}
         Param("password", required=True, description="Password"),
         Param("domain", description="Path of the domain that the user belongs to. Example: domain=/com/cloud/"
               "internal. If no domain is passed in, the ROOT (/) domain is assumed."),
-        Param("domainId", "uuid", description="The id of the domain that the user belongs to. If both domain and "
+        Param("domainId", description="The id of the domain that the user belongs to. If both domain and "
               "domainId are passed in, \"domainId\" parameter takes precedence."),
     ],
     response="login",

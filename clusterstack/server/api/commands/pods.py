@@ -14,6 +14,7 @@ from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, param_error
 from clusterstack.server.api.listing import ListResponse, paged_list
 from clusterstack.server.api.lookup import filter_row_id, find_by_uuid, keyword_pattern, matches_value
+from clusterstack.server.api.params import needed_here
 from clusterstack.server.api.registry import ADMIN, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.db.base import new_uuid, utcnow
 from clusterstack.server.db.models.infrastructure import ALLOCATION_STATES, Pod, Zone
@@ -103,10 +104,10 @@ def _check_unique_name(db: Session, zone: Zone, name: str, except_id: int | None
     params=[
         Param("name", required=True, description="the name of the Pod"),
         Param("zoneid", "uuid", required=True, description="the Zone ID in which the Pod will be created"),
-        Param("startip", required=True, description="the starting IP address for the Pod"),
+        Param("startip", description="the starting IP address for the Pod (required here)"),
         Param("endip", description="the ending IP address for the Pod"),
-        Param("netmask", required=True, description="the netmask for the Pod"),
-        Param("gateway", required=True, description="the gateway for the Pod"),
+        Param("netmask", description="the netmask for the Pod (required here)"),
+        Param("gateway", description="the gateway for the Pod (required here)"),
         Param("allocationstate", description="Allocation state of this Pod for allocation of new resources",
               choices=ALLOCATION_STATES),
     ],
@@ -116,7 +117,10 @@ def create_pod(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     zone = find_by_uuid(db, Zone, p["zoneid"], "zone", "zoneid")
     name = p["name"].strip()
     _check_unique_name(db, zone, name)
-    gateway, netmask, start, end = check_ip_range(p["gateway"], p["netmask"], p["startip"], p.get("endip"))
+    why = "a pod is the management network of its Hyper-V hosts: give gateway, netmask and startip"
+    gateway, netmask, start, end = check_ip_range(needed_here("createPod", p, "gateway", why),
+                                                  needed_here("createPod", p, "netmask", why),
+                                                  needed_here("createPod", p, "startip", why), p.get("endip"))
     pod = Pod(uuid=new_uuid(), name=name, zone_id=zone.id, zone=zone, gateway=gateway, netmask=netmask,
               start_ip=start, end_ip=end, allocation_state=p.get("allocationstate", "Enabled"))
     db.add(pod)

@@ -21,6 +21,7 @@ from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error
 from clusterstack.server.api.listing import ListResponse, paged_list
 from clusterstack.server.api.lookup import filter_row_id, find_by_uuid, keyword_pattern
+from clusterstack.server.api.params import needed_here
 from clusterstack.server.api.registry import ADMIN, ALL_ROLES, PAGING_PARAMS, Param, api_command, define_entity
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.catalog import PROVISIONING_TYPES, STORAGE_TYPES, SYSTEM_VM_TYPES, ServiceOffering
@@ -86,12 +87,23 @@ def visible_offerings(db: Session, caller: Caller, query: Select[Any], model: An
     return query.where(model.domain_id.is_(None) | model.domain_id.in_(visible))
 
 
+def _one_of(params: dict[str, Any], name: str, what: str) -> str | None:
+    """The one id of a list parameter (CloudStack takes several; an offering here belongs to one domain or zone)."""
+    ids = params.get(name) or []
+    if len(ids) > 1:
+        raise param_error(f"Invalid parameter {name}: an offering belongs to one {what} here (or to all when "
+                          f"{name} is not given); give one id, not {len(ids)}")
+    return ids[0] if ids else None
+
+
 def offering_domain(db: Session, params: dict[str, Any]) -> Domain | None:
-    return find_by_uuid(db, Domain, params["domainid"], "domain", "domainid") if "domainid" in params else None
+    domain_id = _one_of(params, "domainid", "domain")
+    return find_by_uuid(db, Domain, domain_id, "domain", "domainid") if domain_id else None
 
 
 def offering_zone(db: Session, params: dict[str, Any]) -> Zone | None:
-    return find_by_uuid(db, Zone, params["zoneid"], "zone", "zoneid") if "zoneid" in params else None
+    zone_id = _one_of(params, "zoneid", "zone")
+    return find_by_uuid(db, Zone, zone_id, "zone", "zoneid") if zone_id else None
 
 
 def filter_domain_id(db: Session, params: dict[str, Any]) -> int | None:
@@ -156,6 +168,10 @@ def render_service_offering(db: Session, offering: ServiceOffering) -> dict[str,
 
 
 def _check_sizes(name: str, p: dict[str, Any]) -> None:
+    why = ("an offering without them is a custom (customized) compute offering, which clusterstack does not run "
+           "yet: give cpunumber, cpuspeed and memory")
+    for param in ("cpunumber", "cpuspeed", "memory"):
+        needed_here("createServiceOffering", p, param, why)
     if not 1 <= p["cpunumber"] <= INT_MAX:
         raise param_error(f"Failed to create service offering {name}: specify the cpu number (cpunumber) "
                           f"value between 1 and {INT_MAX}")
@@ -190,10 +206,10 @@ def _system_vm_type(p: dict[str, Any]) -> str | None:
     params=[
         Param("name", required=True, description="the name of the service offering"),
         Param("displaytext", description="The display text of the service offering, defaults to 'name'."),
-        Param("cpunumber", "integer", required=True, description="the CPU number of the service offering "
-              "(custom offerings are not supported)"),
-        Param("cpuspeed", "integer", required=True, description="the CPU speed of the service offering in MHz."),
-        Param("memory", "integer", required=True, description="the total memory of the service offering in MB"),
+        Param("cpunumber", "integer", description="the CPU number of the service offering (required here: "
+              "custom offerings are not supported)"),
+        Param("cpuspeed", "integer", description="the CPU speed of the service offering in MHz (required here)."),
+        Param("memory", "integer", description="the total memory of the service offering in MB (required here)"),
         Param("storagetype", choices=STORAGE_TYPES, description="the storage type of the service offering. "
               "Values are local and shared."),
         Param("provisioningtype", choices=PROVISIONING_TYPES, description="provisioning type used to create "
@@ -208,8 +224,10 @@ def _system_vm_type(p: dict[str, Any]) -> str | None:
         Param("networkrate", "integer", minimum=0, description="data transfer rate in megabits per second "
               "allowed. Supported only for non-System offering and system offerings having \"domainrouter\" "
               "systemvmtype"),
-        Param("domainid", "uuid", description="the ID of the containing domain, null for public offerings"),
-        Param("zoneid", "uuid", description="the ID of the containing zone, null for public offerings"),
+        Param("domainid", "list", collection_type="uuid",
+              description="the ID of the containing domain (one), null for public offerings"),
+        Param("zoneid", "list", collection_type="uuid",
+              description="the ID of the containing zone (one), null for all zones"),
         Param("issystem", "boolean", description="is this a system vm offering"),
         Param("systemvmtype", description="the system VM type. Possible types are \"domainrouter\", "
               "\"consoleproxy\" and \"secondarystoragevm\"."),

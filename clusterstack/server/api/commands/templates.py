@@ -10,7 +10,6 @@ a later copy step, once one exists).
 from __future__ import annotations
 
 import json
-import uuid as uuidlib
 from typing import Any
 from urllib.parse import urlparse
 
@@ -159,16 +158,22 @@ def _check_url(url: str, formats: tuple[str, ...]) -> str:
 
 
 def _zone_choice(db: Session, p: dict[str, Any]) -> Zone | None:
-    """zoneid: one zone's UUID, or -1 for every zone (cross-zone). None means cross-zone."""
-    raw = p["zoneid"].strip()
-    if raw == "-1":
+    """zoneid (or zoneids, as registerTemplate also takes it): one zone's UUID, or -1 for every zone (cross-zone).
+    None means cross-zone."""
+    zones = p.get("zoneids")
+    if zones is not None and "zoneid" not in p:
+        if len(zones) != 1:
+            raise param_error("Invalid parameter zoneids: a template here is in one zone or in every zone; give "
+                              "one zone id, or zoneid=-1 for every zone")
+        chosen = zones[0]
+    elif "zoneid" in p:
+        chosen = p["zoneid"]
+    else:
+        raise param_error("Unable to execute API command registertemplate due to missing parameter zoneid (or "
+                          "zoneids)")
+    if chosen == "-1":
         return None
-    try:
-        canonical = str(uuidlib.UUID(raw))
-    except ValueError:
-        raise param_error(f"Invalid parameter zoneid value={raw} due to incorrect UUID format, or entity does "
-                          "not exist") from None
-    return find_by_uuid(db, Zone, canonical, "zone", "zoneid")
+    return find_by_uuid(db, Zone, chosen, "zone", "zoneid")
 
 
 def _os_type(db: Session, p: dict[str, Any]) -> GuestOS:
@@ -274,8 +279,6 @@ _COMMON_REGISTER_PARAMS = [
     Param("displaytext", length=4096, description="The display text of the template, defaults to the 'name'."),
     Param("url", required=True, length=2048, description="the URL of where the template is hosted. Possible "
           "URL include http:// and https://"),
-    Param("zoneid", required=True, description="the ID of the zone the template is to be hosted on, or -1 for "
-          "all zones"),
     Param("ostypeid", "uuid", description="the ID of the OS Type that best represents the OS of this template. "
           "Defaults to Other (64-bit)."),
     Param("account", description="an optional accountName. Must be used with domainId."),
@@ -296,6 +299,10 @@ _COMMON_REGISTER_PARAMS = [
     response="template", roles=ALL_ROLES,
     params=[
         *_COMMON_REGISTER_PARAMS,
+        Param("zoneid", "uuid", sentinel="-1", description="the ID of the zone the template is to be hosted on, or "
+              "-1 for all zones (this or zoneids is required)"),
+        Param("zoneids", "list", collection_type="uuid", description="the zone the template is to be hosted on, "
+              "as a list of one (a template here is in one zone or in all)"),
         Param("format", required=True, choices=TEMPLATE_FORMATS, description="the format for the template. "
               "Possible values include VHD and VHDX (Hyper-V)."),
         Param("hypervisor", required=True, description="the target hypervisor for the template: Hyperv"),
@@ -326,6 +333,8 @@ def register_template(ctx: CallContext, p: dict[str, Any]) -> ListResponse:
     roles=ALL_ROLES,
     params=[
         *_COMMON_REGISTER_PARAMS,
+        Param("zoneid", "uuid", required=True, sentinel="-1", description="the ID of the zone the ISO is to be "
+              "hosted on, or -1 for all zones"),
         Param("bootable", "boolean", description="true if this ISO is bootable. If not passed explicitly its "
               "assumed to be true"),
     ],

@@ -16,6 +16,7 @@ from clusterstack.server.api.commands.volume_commands import check_custom_size
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error, permission_denied
 from clusterstack.server.api.lookup import find_by_uuid
+from clusterstack.server.api.params import needed_here
 from clusterstack.server.api.registry import ADMIN, ALL_ROLES, JobTarget, Param, api_command
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.catalog import DiskOffering, ServiceOffering, VMTemplate
@@ -106,7 +107,9 @@ def _prepare_deploy(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     if zone.allocation_state != "Enabled" and not ctx.user.is_root_admin:
         raise param_error(f"Zone {zone.name} is not enabled")
     offering = find_by_uuid(db, ServiceOffering, p["serviceofferingid"], "service offering", "serviceofferingid")
-    template = find_by_uuid(db, VMTemplate, p["templateid"], "template", "templateid")
+    template = find_by_uuid(db, VMTemplate, needed_here(
+        "deployVirtualMachine", p, "templateid", "clusterstack deploys instances from templates (not from an ISO, a "
+        "volume or a snapshot)"), "template", "templateid")
     if template.format == "ISO":
         raise param_error(f"templateid {template.uuid} is an ISO; give a VHD or VHDX template")
     if template.zone_id is not None and template.zone_id != zone.id and not template.cross_zones:
@@ -209,7 +212,8 @@ def _job_vm(ctx: CallContext) -> VMInstance:
     params=[
         Param("zoneid", "uuid", required=True, description="availability zone for the virtual machine"),
         Param("serviceofferingid", "uuid", required=True, description="the ID of the service offering"),
-        Param("templateid", "uuid", required=True, description="the ID of the template for the virtual machine"),
+        Param("templateid", "uuid", description="the ID of the template for the virtual machine (required here: "
+              "instances are deployed from templates)"),
         Param("hostid", "uuid", description="destination Host ID to deploy the VM to (root admin only)"),
         Param("clusterid", "uuid", description="destination Cluster ID to deploy the VM to (root admin only)"),
         Param("name", description="host name for the virtual machine", length=63),

@@ -19,6 +19,7 @@ from clusterstack.server.api.commands.volumes import render_volume_row, volume_p
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import param_error, permission_denied
 from clusterstack.server.api.lookup import find_by_uuid
+from clusterstack.server.api.params import needed_here
 from clusterstack.server.api.registry import JobTarget, Param, api_command
 from clusterstack.server.db.base import utcnow
 from clusterstack.server.db.models.catalog import DiskOffering
@@ -251,9 +252,25 @@ def _attach(ctx: CallContext, volume: Volume, vm: VMInstance) -> None:
     _event(ctx, volume, "VOLUME.ATTACH", f"Attached volume {volume.name} to {vm.name}")
 
 
+def _named_volume(ctx: CallContext, p: dict[str, Any]) -> Volume:
+    """The volume `id` names or, as detachVolume also takes it (CloudStack's DetachVolumeCmd), the one attached
+    to `virtualmachineid` as `deviceid`."""
+    if "id" in p:
+        return _volume(ctx, p["id"])
+    if "virtualmachineid" not in p or "deviceid" not in p:
+        raise param_error("Please provide either a volume id, or a tuple(device id, instance id)")
+    vm = find_by_uuid(ctx.db, VMInstance, p["virtualmachineid"], "virtual machine", "virtualmachineid")
+    check_access(ctx.db, ctx.user, vm, f"virtual machine {vm.name}")
+    volume = ctx.db.scalar(select(Volume).where(Volume.instance_id == vm.id, Volume.device_id == p["deviceid"],
+                                                Volume.removed.is_(None)))
+    if volume is None:
+        raise param_error(f"Unable to find volume with device id {p['deviceid']} on virtual machine {vm.name}")
+    return volume
+
+
 def _prepare_volume(*, attached: bool) -> Any:
     def prepare(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
-        volume = _volume(ctx, p["id"])
+        volume = _named_volume(ctx, p)
         if volume.volume_type == "ROOT":
             raise param_error(f"Volume {volume.name} is a ROOT volume; it stays with its instance")
         if attached is True and volume.instance_id is None:
@@ -276,6 +293,8 @@ def _prepare_volume(*, attached: bool) -> Any:
 
 def _prepare_resize(ctx: CallContext, p: dict[str, Any]) -> JobTarget:
     volume = _volume(ctx, p["id"])
+    needed_here("resizeVolume", p, "size", "a volume grows to a size in GB here; resizing by diskofferingid is not "
+                "supported")
     check_custom_size(ctx, int(p["size"]))
     _check_growth(ctx, volume, int(p["size"]) * GB)
     return JobTarget("Volume", volume.uuid)
@@ -293,9 +312,14 @@ def attach_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 @api_command("detachVolume", isasync=True, response="volume", prepare=_prepare_volume(attached=True),
-             description="Detaches a disk volume from a virtual machine.", params=[VOLUME_ID])
+             description="Detaches a disk volume from a virtual machine: the one `id` names, or the one attached to "
+             "`virtualmachineid` as `deviceid`.",
+             params=[Param("id", "uuid", description="the ID of the disk volume"),
+                     Param("virtualmachineid", "uuid", description="the ID of the virtual machine the volume is "
+                           "attached to (with deviceid)"),
+                     Param("deviceid", "long", description="the device ID of the volume on that virtual machine")])
 def detach_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
-    volume = _volume(ctx, p["id"])
+    volume = _named_volume(ctx, p)
     vm = ctx.db.get(VMInstance, volume.instance_id) if volume.instance_id else None
     if vm is not None and volume.path:
         cluster = _cluster(ctx, vm)
@@ -311,7 +335,7 @@ def detach_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
 
 @api_command("resizeVolume", isasync=True, response="volume", prepare=_prepare_resize,
              description="Grows a disk volume (Resize-VHD on the CSV).",
-             params=[VOLUME_ID, Param("size", "long", required=True, description="New volume size in GB", minimum=1)])
+             params=[VOLUME_ID, Param("size", "long", description="New volume size in GB (required here)", minimum=1)])
 def resize_volume(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     volume = _volume(ctx, p["id"])
     new_size = int(p["size"]) * GB

@@ -146,7 +146,7 @@ def render_volume_row(row: Any, *, admin: bool) -> dict[str, Any]:
         Param("podid", "uuid", description="the pod id the disk volume belongs to"),
         Param("clusterid", "uuid", description="the cluster id the disk volume belongs to"),
         Param("hostid", "uuid", description="list volumes on specified host"),
-        Param("storageid", "uuid", description="the ID of the storage pool, available to ROOT admin only", since="4.3"),
+        Param("storageid", description="the ID of the storage pool, available to ROOT admin only", since="4.3"),
         Param("diskofferingid", "uuid", description="list volumes by disk offering", since="4.4"),
         Param("displayvolume", "boolean", description="list resources by display flag; only ROOT admin is "
               "eligible to pass this parameter", since="4.4"),
