@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.orm import Session
 
 from clusterstack.server.api.errors import param_error
+from clusterstack.server.api.params import given_uuid
 from clusterstack.server.db.models.infrastructure import hypervisor_type
 
 T = TypeVar("T")
@@ -56,3 +57,11 @@ def matches_value(column: Any, value: str, known: tuple[str, ...]) -> ColumnElem
     other value matches nothing. CloudStack compares these filters as given rather than refusing them."""
     canonical = next((k for k in known if k.lower() == value.lower()), None)
     return column == canonical if canonical is not None else false()
+
+
+def unused_uuid(db: Session, model: Any, param: str, value: str, what: str) -> str:
+    """The UUID a caller chose for a new object: a well-formed one that no row of `model` has (removed or not)."""
+    chosen = given_uuid(param, value)
+    if db.scalar(select(model.id).where(model.uuid == chosen)) is not None:
+        raise param_error(f"Invalid parameter {param} value={chosen}: a {what} with this id already exists")
+    return chosen

@@ -181,6 +181,15 @@ def missing(command: ApiCommand, param: Param) -> Exception:
     )
 
 
+def given_uuid(name: str, value: str) -> str:
+    """A UUID the caller chooses for a new object (CloudStack types these parameters as strings): its canonical
+    form, or 431 naming the parameter."""
+    try:
+        return str(uuidlib.UUID(value.strip()))
+    except ValueError:
+        raise param_error(f"Invalid parameter {name} value={value}: not a UUID") from None
+
+
 def needed_here(command: str, params: dict[str, Any], name: str, why: str) -> Any:
     """A parameter CloudStack does not require in general but clusterstack needs for what it runs (Hyper-V
     failover clusters): its value, or 431 saying why it is needed."""

@@ -16,7 +16,7 @@ from clusterstack.server.api.commands.users import new_user
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import internal_error, param_error, permission_denied
 from clusterstack.server.api.listing import ListResponse, paged_list
-from clusterstack.server.api.lookup import keyword_pattern
+from clusterstack.server.api.lookup import keyword_pattern, unused_uuid
 from clusterstack.server.api.registry import (
     ADMIN,
     DOMAIN_ADMIN,
@@ -153,12 +153,13 @@ def create_account(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     account = Account(name=name, type=account_type, domain_id=domain.id, role_id=role.id, state="enabled",
                       network_domain=p.get("networkdomain"))
     if "accountid" in p:
-        account.uuid = p["accountid"]
+        account.uuid = unused_uuid(ctx.db, Account, "accountid", p["accountid"], "account")
+    user_uuid = unused_uuid(ctx.db, User, "userid", p["userid"], "user") if "userid" in p else None
     ctx.db.add(account)
     ctx.db.flush()
     user = new_user(ctx.db, account, p)
-    if "userid" in p:
-        user.uuid = p["userid"]
+    if user_uuid is not None:
+        user.uuid = user_uuid
     _record(ctx, "ACCOUNT.CREATE", f"Successfully completed creating Account. Account Name: {name}, Domain Id: "
             f"{domain.uuid}", account)
     events.record_event(ctx.db, "USER.CREATE", f"User Name: {user.username}, Account: {name}, Domain: "

@@ -15,7 +15,7 @@ from clusterstack.server import events
 from clusterstack.server.api.context import CallContext
 from clusterstack.server.api.errors import in_use, internal_error, param_error, permission_denied
 from clusterstack.server.api.listing import ListResponse, paged_list
-from clusterstack.server.api.lookup import keyword_pattern
+from clusterstack.server.api.lookup import keyword_pattern, unused_uuid
 from clusterstack.server.api.registry import (
     ADMIN,
     ALL_ROLES,
@@ -80,7 +80,7 @@ def create_domain(ctx: CallContext, p: dict[str, Any]) -> dict[str, Any]:
     domain = Domain(name=p["name"], parent_id=parent.id, path=f"{parent.path}{p['name']}/", level=parent.level + 1,
                     network_domain=p.get("networkdomain"), state="Active")
     if "domainid" in p:
-        domain.uuid = p["domainid"]
+        domain.uuid = unused_uuid(ctx.db, Domain, "domainid", p["domainid"], "domain")
     ctx.db.add(domain)
     ctx.db.flush()
     _record(ctx, "DOMAIN.CREATE", f"Domain Name: {domain.name}, Parent Domain Id: {parent.uuid}", domain)
