@@ -42,7 +42,10 @@ cluster:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", action="store_true", help="CI size: 20 moves, 50 deployments")
+    parser.add_argument("--speed", type=float, default=50.0,
+                        help="simulated seconds per wall second (50: a live migration takes 40 ms, not 2 s)")
     args = parser.parse_args()
+    print(f"simulator at {args.speed:g}x real time")
     moves, deployments = (20, 50) if args.small else (100, 1000)
     with tempfile.TemporaryDirectory() as tmp:
         topology = Path(tmp) / "topology.yaml"
@@ -56,7 +59,7 @@ def main() -> None:
         cli = [sys.executable, "-m", "clusterstack.cli"]
         processes = [
             subprocess.Popen([*cli, "sim", "serve", "--topology", str(topology), "--port", str(sim_port),
-                              "--speed", "50"], stdout=subprocess.DEVNULL),
+                              "--speed", str(args.speed)], stdout=subprocess.DEVNULL),
             subprocess.Popen([*cli, "serve", "--port", str(api_port), "--data-dir", str(data_dir)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         ]
