@@ -23,7 +23,6 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 import click
 import httpx
 import sqlalchemy as sa
+from loopback import free_port_block, wait_until_answers
 
 from clusterstack.demo import ApiClient, set_up_seed_cloud
 
@@ -83,31 +83,6 @@ class Outcome:
                 self.errors.append(text[:200])
 
 
-def free_port(count: int = 1) -> int:
-    for _ in range(200):
-        base = random.randint(20000, 32700 - count)
-        try:
-            for port in range(base, base + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free loopback ports")
-
-
-def wait_up(url: str, process: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not come up") from None
-            time.sleep(0.1)
-
-
 def postgres_database(name: str) -> str:
     engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -129,7 +104,7 @@ def run(label: str, tmp: Path, db_url: str, servers: int, clients: int, seconds:
     work.mkdir()
     topology = work / "topology.yaml"
     topology.write_text(TOPOLOGY)
-    sim_port = free_port(3)
+    sim_port = free_port_block(3)
     sim_url = f"http://127.0.0.1:{sim_port}"
     processes: list[subprocess.Popen[bytes]] = [
         subprocess.Popen([*CLI, "sim", "serve", "--topology", str(topology), "--port", str(sim_port),
@@ -137,20 +112,20 @@ def run(label: str, tmp: Path, db_url: str, servers: int, clients: int, seconds:
     logs = [work / f"server-{i}.log" for i in range(servers)]
     endpoints = []
     try:
-        wait_up(f"{sim_url}/cluster", processes[0])
+        wait_until_answers(f"{sim_url}/cluster", process=processes[0])
         subprocess.run([*CLI, "db", "upgrade", "--db", db_url], check=True, capture_output=True)
         for i in range(servers):
             if i:  # management servers sharing a database share its secret.key too (docs/security.md)
                 (work / f"ms{i}").mkdir()
                 shutil.copy(work / "ms0" / "secret.key", work / f"ms{i}" / "secret.key")
-            port = free_port()
+            port = free_port_block()
             with logs[i].open("wb") as out:
                 processes.append(subprocess.Popen(
                     [*CLI, "serve", "--port", str(port), "--data-dir", str(work / f"ms{i}"), "--db", db_url,
                      "--log-level", "warning"], stdout=out, stderr=subprocess.STDOUT))
             endpoints.append(f"http://127.0.0.1:{port}/client/api")
             try:
-                wait_up(endpoints[-1], processes[-1])
+                wait_until_answers(endpoints[-1], process=processes[-1])
             except RuntimeError:
                 raise RuntimeError(logs[i].read_text(errors="replace")[-3000:]) from None
         keys = subprocess.run([*CLI, "admin", "create-keys", "--db", db_url, "--data-dir", str(work / "ms0")],

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from loopback import answers, free_port_block
 
 from clusterstack.demo import ApiClient
 
@@ -85,19 +84,6 @@ def serve_simulators(count: int, base_port: int, workdir: Path) -> None:
 
 # ---- measuring ------------------------------------------------------------------------------------------
 
-def free_block(count: int) -> int:
-    for _ in range(500):
-        base = random.randint(20000, 32700 - count)
-        try:
-            for port in range(base, base + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no block of free loopback ports")
-
-
 def wait_for(predicate: Any, timeout: float, what: str) -> float:
     started = time.monotonic()
     while not predicate():
@@ -119,8 +105,8 @@ def proc_sample(pid: int) -> tuple[float, int, int]:
 def measure(count: int, window: float, tmp: Path, moves: int = 10) -> dict[str, Any]:
     work = tmp / f"n{count}"
     work.mkdir()
-    sim_port = free_block(PORTS_PER_CLUSTER * count)
-    api_port = free_block(1)
+    sim_port = free_port_block(PORTS_PER_CLUSTER * count)
+    api_port = free_port_block(1)
     sims = subprocess.Popen([sys.executable, __file__, "--serve-simulators", str(count), str(sim_port), str(work)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = subprocess.Popen([*CLI, "serve", "--port", str(api_port), "--data-dir", str(work / "ms"),
@@ -129,9 +115,9 @@ def measure(count: int, window: float, tmp: Path, moves: int = 10) -> dict[str, 
     endpoint = f"http://127.0.0.1:{api_port}/client/api"
     try:
         for index in range(count):
-            wait_for(lambda i=index: _answers(f"http://127.0.0.1:{sim_port + PORTS_PER_CLUSTER * i}/cluster"), 120,
+            wait_for(lambda i=index: answers(f"http://127.0.0.1:{sim_port + PORTS_PER_CLUSTER * i}/cluster"), 120,
                      "the simulators answer")
-        wait_for(lambda: _answers(endpoint), 60, "the server answers")
+        wait_for(lambda: answers(endpoint), 60, "the server answers")
         keys = subprocess.run([*CLI, "admin", "create-keys", "--data-dir", str(work / "ms")], check=True,
                               capture_output=True, text=True).stdout
         values = dict(line.split(" = ", 1) for line in keys.splitlines() if " = " in line)
@@ -157,14 +143,6 @@ def measure(count: int, window: float, tmp: Path, moves: int = 10) -> dict[str, 
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def _answers(url: str) -> bool:
-    try:
-        httpx.get(url, timeout=2)
-        return True
-    except httpx.TransportError:
-        return False
 
 
 def _all_up(api: ApiClient, count: int) -> bool:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
 import socket
 import statistics
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from loopback import free_port_block, wait_until_answers
 
 from clusterstack.demo import ApiClient, set_up_seed_cloud
 from clusterstack.failover import Cluster
@@ -85,39 +85,13 @@ def figures(samples: list[float]) -> str:
 
 # ---- live simulator and management server ---------------------------------------------------------------------
 
-def _free_ports(count: int) -> int:
-    """`count` consecutive free ports below Linux's ephemeral range, from a random start (others run too)."""
-    for _ in range(200):
-        base = random.randint(20000, 32700 - count)
-        try:
-            for port in range(base, base + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free ports")
-
-
-def _wait_up(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(url, timeout=5)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 @contextmanager
 def cloud(text: str, nodes: int) -> Iterator[tuple[ApiClient, dict[str, str], str]]:
     """A simulator serving the topology and a management server following it, with the seed's cloud."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "topology.yaml"
         path.write_text(text)
-        sim_port = _free_ports(nodes + 1)
+        sim_port = free_port_block(nodes + 1)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             api_port = sock.getsockname()[1]
@@ -131,8 +105,8 @@ def cloud(text: str, nodes: int) -> Iterator[tuple[ApiClient, dict[str, str], st
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         ]
         try:
-            _wait_up(f"{sim_url}/cluster")
-            _wait_up(endpoint)
+            wait_until_answers(f"{sim_url}/cluster")
+            wait_until_answers(endpoint)
             keys = subprocess.run([*cli, "admin", "create-keys", "--data-dir", str(data_dir)], check=True,
                                   capture_output=True, text=True).stdout
             values = dict(line.split(" = ", 1) for line in keys.splitlines() if " = " in line)

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from loopback import free_port_block, wait_until_answers
 
 from clusterstack.demo import ApiClient, set_up_seed_cloud
 
@@ -50,7 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         topology = Path(tmp) / "topology.yaml"
         topology.write_text(TOPOLOGY)
-        sim_port = _free_port(3)
+        sim_port = free_port_block(3)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             api_port = sock.getsockname()[1]
@@ -64,8 +65,8 @@ def main() -> None:
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         ]
         try:
-            _wait_up(f"{sim_url}/cluster")
-            _wait_up(endpoint)
+            wait_until_answers(f"{sim_url}/cluster")
+            wait_until_answers(endpoint)
             keys = subprocess.run([*cli, "admin", "create-keys", "--data-dir", str(data_dir)], check=True,
                                   capture_output=True, text=True).stdout
             values = dict(line.split(" = ", 1) for line in keys.splitlines() if " = " in line)
@@ -82,30 +83,6 @@ def main() -> None:
             for process in processes:
                 process.terminate()
                 process.wait(timeout=30)
-
-
-def _free_port(count: int) -> int:
-    for base in range(23000, 60000, 7):
-        try:
-            for port in range(base, base + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free ports")
-
-
-def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def deploy(api: ApiClient, ids: dict[str, str], offering: str, count: int) -> None:
