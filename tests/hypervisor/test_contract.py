@@ -7,6 +7,7 @@ C:\\ClusterStorage\\Volume1). Waiting is bounded and never timed: a condition ei
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from clusterstack.hypervisor.base import (
     VhdSpec,
     VmSpec,
 )
+from clusterstack.server.orchestration.tcp_liveness import unreachable
 
 from .conftest import DriverUnderTest
 
@@ -197,6 +199,38 @@ def test_a_crashed_node_stops_answering_and_the_cluster_fails_over(under_test: D
                lambda r: r.node("HYPERVCLLOUD17").state == "Down" and r.role("i-2-11-VM").owner_node ==
                "HYPERVCLLOUD13" and r.role("i-2-11-VM").vm_state == "Running")
     assert any(e.id == 1135 for e in driver.read_events().events)
+
+
+def test_liveness_endpoints_answer_while_a_node_runs_and_refuse_once_it_crashed(
+        under_test: DriverUnderTest) -> None:
+    """liveness_endpoint (seam v2): where a TCP connect, with nothing sent, tells a running node from a dead one."""
+    driver = under_test.driver
+    driver.report()  # (teaches the driver the nodes' addresses)
+    endpoints = {node: driver.liveness_endpoint(node) for node in ("HYPERVCLLOUD13", "HYPERVCLLOUD17")}
+    assert all(endpoint is not None for endpoint in endpoints.values()), endpoints
+    assert unreachable(endpoints.values(), timeout=5.0) == {}
+    under_test.sim.fault("node-down", node="HYPERVCLLOUD17")
+    assert set(unreachable(endpoints.values(), timeout=5.0)) == {endpoints["HYPERVCLLOUD17"]}
+
+
+def test_await_change_sees_what_wait_for_change_sees(under_test: DriverUnderTest) -> None:
+    """await_change (seam v2) is the asynchronous twin of wait_for_change, or says it has none."""
+    driver = under_test.driver
+    cursor = driver.report().cursor
+
+    async def ask() -> int | None:
+        try:
+            return await driver.await_change(cursor, 5.0)
+        except NotImplementedError:
+            return None
+        finally:
+            await driver.aclose()
+
+    driver.create_vm(vm_spec("i-2-12-VM", node="HYPERVCLLOUD13"))
+    answer = asyncio.run(ask())
+    if answer is not None:
+        assert answer != cursor
+        assert driver.wait_for_change(answer, 0) == answer  # the same cursor both ways
 
 
 def test_a_quarantined_node_is_cleared_and_rejoins(under_test: DriverUnderTest) -> None:
